@@ -132,6 +132,7 @@ ledger_entries = Table(
     Column("reversed_type", String(24), nullable=True),
     Column("memo", Text, nullable=False, default=""),
     UniqueConstraint("loan_id", "key", "line", name="uq_ledger_entries_loan_key_line"),
+    Index("ix_ledger_entries_loan_value_date", "loan_id", "value_date"),
 )
 
 delinquency_history = Table(

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, case, delete, func, insert, select, update
 
 from xiaowei.adapters import orm
 from xiaowei.adapters.serialization import terms_from_json, terms_to_json
@@ -21,10 +21,17 @@ from xiaowei.core.errors import ConcurrencyConflict, NotFound
 from xiaowei.core.money import from_cents, to_cents
 from xiaowei.lending.catalogue import product_to_mapping
 from xiaowei.lending.ledger import EntryType, LedgerEntry
-from xiaowei.lending.loan import Loan, LoanStatus, ScheduledInstallment
+from xiaowei.lending.loan import (
+    SNAPSHOT_FIELDS,
+    LedgerSnapshot,
+    Loan,
+    LoanStatus,
+    ScheduledInstallment,
+)
 from xiaowei.lending.product import LoanProduct, product_from_mapping
 
 _PPM = Decimal(1_000_000)
+_PRODUCT_CACHE: dict[tuple[str, int], LoanProduct] = {}
 
 
 def rate_ppm(rate: Decimal) -> int:
@@ -51,6 +58,8 @@ class ProductRepository:
         )
 
     def get(self, code: str, version: int | None = None) -> LoanProduct:
+        if version is not None and (code, version) in _PRODUCT_CACHE:
+            return _PRODUCT_CACHE[(code, version)]
         q = select(orm.products.c.definition).where(orm.products.c.code == code)
         if version is None:
             q = q.order_by(orm.products.c.version.desc()).limit(1)
@@ -60,7 +69,11 @@ class ProductRepository:
         if row is None:
             what = code if version is None else f"{code} v{version}"
             raise NotFound(f"no product {what}")
-        return product_from_mapping(row[0], source="stored product")
+        product = product_from_mapping(row[0], source="stored product")
+        if version is not None:
+            # A product version never changes once stored, so it can be shared.
+            _PRODUCT_CACHE[(code, version)] = product
+        return product
 
     def latest_version(self, code: str) -> int | None:
         found = self.conn.execute(
@@ -118,6 +131,47 @@ def _entry(r: Any) -> LedgerEntry:
     )
 
 
+def _snapshot_statement() -> Any:
+    le = orm.ledger_entries.c
+    kind = func.coalesce(le.reversed_type, le.entry_type)
+    repaying = [
+        k.value
+        for k in (EntryType.REPAYMENT, EntryType.PREPAYMENT, EntryType.WAIVER, EntryType.WRITE_OFF)
+    ]
+
+    def when(condition: Any, column: Any) -> Any:
+        return func.sum(case((condition, column), else_=0))
+
+    return (
+        select(
+            le.installment,
+            when(kind == EntryType.INTEREST_ACCRUAL.value, le.interest_fen),
+            when(kind.in_(repaying), -le.principal_fen),
+            when(kind.in_(repaying), -le.interest_fen),
+            func.sum(le.penalty_fen),
+            func.sum(le.compound_fen),
+            func.sum(le.fee_fen),
+            when(kind == EntryType.PENALTY_ACCRUAL.value, le.penalty_fen),
+            when(kind == EntryType.COMPOUND_ACCRUAL.value, le.compound_fen),
+            func.sum(le.principal_fen),
+            func.sum(le.credit_fen),
+            func.sum(le.recovered_fen),
+        )
+        .where(le.loan_id == bindparam("loan_id"), le.value_date < bindparam("before"))
+        .group_by(le.installment)
+    )
+
+
+# Built once: constructing the expression per call cost more than running it.
+_SNAPSHOT_SQL = _snapshot_statement()
+_LOAN_SQL = select(orm.loans).where(orm.loans.c.id == bindparam("loan_id"))
+_INSTALLMENTS_SQL = (
+    select(orm.installments)
+    .where(orm.installments.c.loan_id == bindparam("loan_id"))
+    .order_by(orm.installments.c.number)
+)
+
+
 class LoanRepository:
     def __init__(self, conn: Connection, products: ProductRepository) -> None:
         self.conn = conn
@@ -125,24 +179,31 @@ class LoanRepository:
         self._locking = conn.dialect.name == "postgresql"
 
     # -------------------------------------------------------------- reading
-    def get(self, loan_id: int, *, for_update: bool = False) -> Loan:
-        q = select(orm.loans).where(orm.loans.c.id == loan_id)
-        if for_update and self._locking:
-            q = q.with_for_update()
-        row = self.conn.execute(q).first()
+    def get(
+        self,
+        loan_id: int,
+        *,
+        for_update: bool = False,
+        history_from: date | None = None,
+        keys: Sequence[str] = (),
+    ) -> Loan:
+        """Load a loan. With ``history_from``, entries valued before it (or before the last end
+        of day, if earlier) come as a snapshot of sums and only the later ones are read; the
+        postings of ``keys`` are looked up whatever their date, for idempotency."""
+        q = _LOAN_SQL.with_for_update() if for_update and self._locking else _LOAN_SQL
+        row = self.conn.execute(q, {"loan_id": loan_id}).first()
         if row is None:
             raise NotFound(f"no loan {loan_id}")
         product = self.products.get(row.product_code, row.product_version)
-        inst = self.conn.execute(
-            select(orm.installments)
-            .where(orm.installments.c.loan_id == loan_id)
-            .order_by(orm.installments.c.number)
-        ).all()
-        entries = self.conn.execute(
-            select(orm.ledger_entries)
-            .where(orm.ledger_entries.c.loan_id == loan_id)
-            .order_by(orm.ledger_entries.c.id)
-        ).all()
+        inst = self.conn.execute(_INSTALLMENTS_SQL, {"loan_id": loan_id}).all()
+        le = orm.ledger_entries.c
+        q_entries = select(orm.ledger_entries).where(le.loan_id == loan_id).order_by(le.id)
+        snapshot = None
+        if history_from is not None:
+            before = min(history_from, row.last_eod or row.start_date)
+            q_entries = q_entries.where(le.value_date >= before)
+            snapshot = self._snapshot(loan_id, before, keys)
+        entries = self.conn.execute(q_entries).all()
         return Loan(
             id=row.id,
             product=product,
@@ -166,6 +227,35 @@ class LoanRepository:
             dpd=row.dpd,
             bucket=row.bucket,
             version=row.version,
+            snapshot=snapshot,
+        )
+
+    def _snapshot(self, loan_id: int, before: date, keys: Sequence[str]) -> LedgerSnapshot:
+        """Sums of the entries valued before ``before``, per installment, by the database."""
+        le = orm.ledger_entries.c
+        rows = self.conn.execute(_SNAPSHOT_SQL, {"loan_id": loan_id, "before": before}).all()
+        per_installment = {
+            int(r[0]): {
+                name: from_cents(int(r[i + 1] or 0)) for i, name in enumerate(SNAPSHOT_FIELDS)
+            }
+            for r in rows
+        }
+        postings: dict[str, tuple[LedgerEntry, ...]] = {}
+        if keys:
+            found = self.conn.execute(
+                select(orm.ledger_entries)
+                .where(le.loan_id == loan_id, le.key.in_(list(keys)), le.value_date < before)
+                .order_by(le.id)
+            ).all()
+            for r in found:
+                postings[r.key] = (*postings.get(r.key, ()), _entry(r))
+        return LedgerSnapshot(
+            before=before,
+            installments=per_installment,
+            principal=from_cents(sum(int(r[9] or 0) for r in rows)),
+            credit=from_cents(sum(int(r[10] or 0) for r in rows)),
+            recovered=from_cents(sum(int(r[11] or 0) for r in rows)),
+            postings=postings,
         )
 
     def ids(self, *, status: LoanStatus | None = None) -> list[int]:
@@ -246,9 +336,11 @@ class LoanRepository:
         loan.schedule_changed = False
 
     def _balance_columns(self, loan: Loan) -> dict[str, int]:
-        principal = sum((e.principal for e in loan.entries), Decimal(0))
-        credit = sum((e.credit for e in loan.entries), Decimal(0))
-        return {"principal_outstanding_fen": to_cents(principal), "credit_fen": to_cents(credit)}
+        totals = loan.totals()
+        return {
+            "principal_outstanding_fen": to_cents(totals["principal"]),
+            "credit_fen": to_cents(totals["credit"]),
+        }
 
     def _write_entries(self, loan: Loan) -> None:
         assert loan.id is not None

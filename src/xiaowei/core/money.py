@@ -56,7 +56,9 @@ def to_fen(value: Decimal | int | str, *, rounding: RoundingMode = RoundingMode.
     return _as_decimal(value).quantize(FEN, rounding=rounding.decimal_mode)
 
 
-def parse_amount(text: str | Decimal | int, *, field: str = "amount", positive: bool = True) -> Decimal:
+def parse_amount(
+    text: str | Decimal | int, *, field: str = "amount", positive: bool = True
+) -> Decimal:
     """Read a user-supplied amount exactly: no sub-fen digits, finite, positive if asked.
 
     Input is never rounded silently: ``12.345`` is an impossible amount and raises, naming
@@ -88,8 +90,10 @@ def to_cents(value: Decimal) -> int:
 
 
 def from_cents(cents: int) -> Decimal:
-    """The Decimal amount of an integer number of fen."""
-    return (Decimal(cents) / 100).quantize(FEN)
+    """The Decimal amount of an integer number of fen (exact: a power-of-ten shift)."""
+    if cents == 0:
+        return ZERO
+    return Decimal(cents).scaleb(-2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +138,9 @@ class Money:
     def __neg__(self) -> Money:
         return Money(-self.amount, self.currency)
 
-    def times(self, factor: Decimal | int, *, rounding: RoundingMode = RoundingMode.HALF_UP) -> Money:
+    def times(
+        self, factor: Decimal | int, *, rounding: RoundingMode = RoundingMode.HALF_UP
+    ) -> Money:
         """Multiply by an exact factor and round the product to the fen."""
         if isinstance(factor, float):
             raise TypeError("multiply money by a Decimal, not a float")

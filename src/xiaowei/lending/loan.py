@@ -134,6 +134,53 @@ class PostingResult:
         return sum((e.cash for e in self.entries), ZERO)
 
 
+@dataclass(frozen=True, slots=True)
+class LedgerSnapshot:
+    """The sums of a loan's entries valued before ``before`` (the history not loaded).
+
+    Loading a loan with years of daily accruals to post one repayment would read every entry;
+    a snapshot replaces the old ones by their sums (computed by the database) and keeps the
+    recent entries, which is all a repayment or an end of day from ``before`` on needs.
+    ``postings`` holds earlier postings looked up by key, for idempotency only.
+    """
+
+    before: date
+    installments: dict[int, dict[str, Decimal]]
+    principal: Decimal
+    credit: Decimal
+    recovered: Decimal
+    postings: dict[str, tuple[LedgerEntry, ...]] = field(default_factory=dict)
+
+
+SNAPSHOT_FIELDS = (
+    "interest_accrued",
+    "principal_paid",
+    "interest_paid",
+    "penalty",
+    "compound",
+    "fee",
+    "penalty_accrued",
+    "compound_accrued",
+)
+
+
+def _add_entry(st: InstallmentState, e: LedgerEntry) -> None:
+    """Apply one entry to an installment's state (the replay rule)."""
+    kind = e.reversed_type if e.entry_type is EntryType.REVERSAL else e.entry_type
+    if kind is EntryType.INTEREST_ACCRUAL:
+        st.interest_accrued += e.interest
+    elif kind is EntryType.PENALTY_ACCRUAL:
+        st.penalty_accrued += e.penalty
+    elif kind is EntryType.COMPOUND_ACCRUAL:
+        st.compound_accrued += e.compound
+    if kind in _REPAYING:
+        st.principal_paid -= e.principal
+        st.interest_paid -= e.interest
+    st.penalty += e.penalty
+    st.compound += e.compound
+    st.fee += e.fee
+
+
 @dataclass(slots=True, kw_only=True)
 class Loan:
     """A booked loan: product version, terms, schedule versions and the ledger."""
@@ -152,6 +199,7 @@ class Loan:
     version: int = 0  # optimistic lock, managed by the repository
     new_entries: list[LedgerEntry] = field(default_factory=list)
     schedule_changed: bool = False
+    snapshot: LedgerSnapshot | None = None
 
     # ------------------------------------------------------------------ booking
     @classmethod
@@ -226,42 +274,59 @@ class Loan:
 
     def posting(self, key: str) -> PostingResult | None:
         found = tuple(e for e in self.entries if e.key == key)
+        if found:
+            # The first result also held what the posting derived under "key:…" (reversals,
+            # re-accruals, a prepayment's accrual and fee): return it unchanged.
+            found = tuple(e for e in self.entries if e.key == key or e.key.startswith(f"{key}:"))
+        if not found and self.snapshot is not None:
+            found = self.snapshot.postings.get(key, ())
         return PostingResult(key, found, duplicate=True) if found else None
 
     def installments(self, *, as_of: date | None = None) -> list[InstallmentState]:
-        """Installment states from the entries (value-dated up to ``as_of`` if given)."""
+        """Installment states from the entries (value-dated up to ``as_of`` if given).
+
+        With a snapshot, the entries valued before it are taken as its sums; ``as_of`` must then
+        not reach back before the snapshot.
+        """
         states = {row.number: InstallmentState(row) for row in self.schedule}
+        snap = self.snapshot
+        if snap is not None:
+            if as_of is not None and as_of + timedelta(days=1) < snap.before:
+                raise InvalidState(
+                    f"loan {self.id}: history before {snap.before} is not loaded (asked {as_of})"
+                )
+            for number, sums in snap.installments.items():
+                st = states.get(number)
+                if st is not None:
+                    for name, value in sums.items():
+                        setattr(st, name, getattr(st, name) + value)
         for e in self.entries:
             if as_of is not None and e.value_date > as_of:
                 continue
             st = states.get(e.installment)
-            if st is None:
-                continue
-            kind = e.reversed_type if e.entry_type is EntryType.REVERSAL else e.entry_type
-            if kind is EntryType.INTEREST_ACCRUAL:
-                st.interest_accrued += e.interest
-            elif kind is EntryType.PENALTY_ACCRUAL:
-                st.penalty_accrued += e.penalty
-            elif kind is EntryType.COMPOUND_ACCRUAL:
-                st.compound_accrued += e.compound
-            if kind in _REPAYING:
-                st.principal_paid -= e.principal
-                st.interest_paid -= e.interest
-            st.penalty += e.penalty
-            st.compound += e.compound
-            st.fee += e.fee
+            if st is not None:
+                _add_entry(st, e)
         return [states[row.number] for row in self.schedule]
+
+    def totals(self, *, as_of: date | None = None) -> dict[str, Decimal]:
+        """Loan-level sums: principal outstanding, credit balance, recoveries."""
+        snap = self.snapshot
+        out = {
+            "principal": snap.principal if snap else ZERO,
+            "credit": snap.credit if snap else ZERO,
+            "recovered": snap.recovered if snap else ZERO,
+        }
+        for e in self.entries:
+            if as_of is None or e.value_date <= as_of:
+                out["principal"] += e.principal
+                out["credit"] += e.credit
+                out["recovered"] += e.recovered
+        return out
 
     def balances(self, *, as_of: date | None = None) -> Balances:
         day = as_of or self.last_eod or self.terms.start_date
         grace = self.product.overdue_grace_days
-        totals = dict.fromkeys(("principal", "interest", "credit", "recovered"), ZERO)
-        for e in self.entries:
-            if e.value_date <= day:
-                totals["principal"] += e.principal
-                totals["interest"] += e.interest
-                totals["credit"] += e.credit
-                totals["recovered"] += e.recovered
+        totals = self.totals(as_of=day)
         overdue_p = overdue_i = accrued = due_i = pen = comp = fees = earned = ZERO
         for st in self.installments(as_of=day):
             pen += st.penalty
@@ -321,15 +386,15 @@ class Loan:
             current += timedelta(days=1)
         return posted
 
-    def _apply_credit(self, day: date) -> list[LedgerEntry]:
+    def _apply_credit(self, day: date, *, key: str | None = None) -> list[LedgerEntry]:
         """Use a credit balance (客户暂收款) for what falls due, before the day's accruals."""
-        credit = sum((e.credit for e in self.entries if e.value_date <= day), ZERO)
+        credit = self.totals(as_of=day)["credit"]
         if credit <= 0:
             return []
         due = [st for st in self.installments(as_of=day) if st.is_due(day) and not st.settled]
         if not due:
             return []
-        key = f"eod:{day.isoformat()}:credit"
+        key = key or f"eod:{day.isoformat()}:credit"
         entries = self._allocation_entries(credit, day, key, day)
         if not entries:
             return []
@@ -427,6 +492,14 @@ class Loan:
             raise InvalidInput(
                 "date", f"{value_date} is before the loan's start {self.terms.start_date}"
             )
+        self._refuse_before_later_movements(value_date)
+        if self.last_eod is None or value_date - timedelta(days=1) > self.last_eod:
+            # Run the end of day to the day before first: allocation must see the penalty of
+            # those days, and a prepayment's accrual of its cut period must not be accrued a
+            # second time when the end of day later reaches them.
+            self.accrue_through(value_date - timedelta(days=1))
+            if self.status is not LoanStatus.ACTIVE:
+                raise InvalidState(f"loan {self.id} is {self.status}; it takes no repayments")
         booked = booking_date or max(value_date, self.last_eod or value_date)
         first_new = len(self.entries)
         backdated = self.last_eod is not None and value_date <= self.last_eod
@@ -437,8 +510,11 @@ class Loan:
             assert self.last_eod is not None
             day = value_date
             while day <= self.last_eod:
+                self._apply_credit(day, key=f"{key}:redo:{day.isoformat()}:credit")
                 self._accruals_for(day, f"{key}:redo:{day.isoformat()}")
                 day += timedelta(days=1)
+        if backdated:
+            self._drop_unchanged_recomputations(first_new, key)
         as_of = max(value_date, self.last_eod or value_date)
         self.dpd = self.days_past_due(as_of) if self.status is LoanStatus.ACTIVE else 0
         self.bucket = bucket_of(self.dpd)
@@ -668,6 +744,47 @@ class Loan:
             self.status = LoanStatus.CLOSED
 
     # ------------------------------------------------------------------ backdating
+    def _drop_unchanged_recomputations(self, first_new: int, key: str) -> None:
+        """Keep only the reversals and re-accruals of a backdating that change something.
+
+        Every standing accrual from the value date on was reversed and the days re-run; where a
+        re-run day gives exactly the old amount (regular interest usually does), the reversal
+        and the re-accrual cancel and both are dropped before anything is saved, so the ledger
+        shows only what was over- or under-accrued.
+        """
+        by_ref = {e.ref: e for e in self.entries[:first_new]}
+        tail = self.entries[first_new:]
+        redo_prefix = f"{key}:redo:"
+        fresh: dict[tuple[object, ...], list[LedgerEntry]] = {}
+        for e in tail:
+            if e.key.startswith(redo_prefix):
+                fresh.setdefault(_accrual_signature(e), []).append(e)
+        dropped: set[int] = set()
+        for e in tail:
+            if e.entry_type is not EntryType.REVERSAL or e.reverses not in by_ref:
+                continue
+            matches = fresh.get(_accrual_signature(by_ref[e.reverses]))
+            if matches:
+                dropped.add(id(e))
+                dropped.add(id(matches.pop()))
+        if dropped:
+            self.entries = [e for e in self.entries if id(e) not in dropped]
+            self.new_entries = [e for e in self.new_entries if id(e) not in dropped]
+
+    def _refuse_before_later_movements(self, value_date: date) -> None:
+        """Refuse a movement valued before a repayment, waiver or write-off already posted.
+
+        That posting took penalty and principal as of its own date; moving money in before it
+        would need it re-allocated (replayed), which the ledger does not do: penalty already
+        collected would exceed what is re-accrued, leaving negative receivables.
+        """
+        later = max((e.value_date for e in self.entries if e.entry_type in _REPAYING), default=None)
+        if later is not None and value_date < later:
+            raise InvalidState(
+                f"loan {self.id} has a repayment or waiver valued {later}; one valued "
+                f"{value_date} would need it replayed"
+            )
+
     def _undo_accruals_from(self, day: date, key: str, booked: date) -> list[LedgerEntry]:
         """Reverse the end-of-day accruals valued on or after ``day`` that are still standing."""
         reversed_refs = {e.reverses for e in self.entries if e.reverses}
@@ -692,7 +809,8 @@ class Loan:
         previous = self.posting(key)
         if previous is not None:
             return previous
-        out = []
+        self._refuse_before_later_movements(value_date)
+        out: list[LedgerEntry] = []
         for st in self.installments(as_of=value_date):
             pen = st.penalty if penalty else ZERO
             comp = st.compound if compound else ZERO
@@ -724,7 +842,14 @@ class Loan:
             raise InvalidState(
                 f"loan {self.id} is {self.status}; only an active loan is written off"
             )
-        out = []
+        self._refuse_before_later_movements(value_date)
+        reversals: list[LedgerEntry] = []
+        if self.last_eod is not None and value_date < self.last_eod:
+            # Nothing accrues on a loan written off: reverse what the end of day accrued after.
+            reversals = self._undo_accruals_from(
+                value_date + timedelta(days=1), key, max(value_date, self.last_eod)
+            )
+        out: list[LedgerEntry] = []
         for st in self.installments(as_of=value_date):
             interest = st.interest_accrued - st.interest_paid
             if st.principal_unpaid or interest or st.penalty or st.compound or st.fee:
@@ -746,7 +871,7 @@ class Loan:
                     )
                 )
         self.status = LoanStatus.WRITTEN_OFF
-        return PostingResult(key, tuple(out))
+        return PostingResult(key, (*reversals, *out))
 
     def recover(self, amount: Decimal, *, value_date: date, key: str) -> PostingResult:
         """Cash recovered on a written-off loan (核销后收回)."""
@@ -767,6 +892,10 @@ class Loan:
             )
         )
         return PostingResult(key, (entry,))
+
+
+def _accrual_signature(e: LedgerEntry) -> tuple[object, ...]:
+    return (e.entry_type, e.value_date, e.installment, e.interest, e.penalty, e.compound)
 
 
 def _plan_rows(rows: Sequence[Installment]) -> list[ScheduledInstallment]:

@@ -142,11 +142,13 @@ class LoanProduct(BaseModel):
         """Refuse a loan outside this product, naming the field."""
         if not self.amount_min <= amount <= self.amount_max:
             raise InvalidInput(
-                "amount", f"{amount} is outside {self.code}'s range {self.amount_min}–{self.amount_max}"
+                "amount",
+                f"{amount} is outside {self.code}'s range {self.amount_min}–{self.amount_max}",
             )
         if not self.term_min <= term_months <= self.term_max:
             raise InvalidInput(
-                "term", f"{term_months} months is outside {self.code}'s range {self.term_min}–{self.term_max}"
+                "term",
+                f"{term_months} months is outside {self.code}'s range {self.term_min}–{self.term_max}",
             )
         if not self.rate_min <= annual_rate <= self.rate_max:
             raise InvalidInput(
@@ -157,12 +159,15 @@ class LoanProduct(BaseModel):
             raise InvalidInput("annual_rate", f"{annual_rate} has more than six decimal places")
         if method not in self.methods:
             allowed = ", ".join(m.value for m in self.methods)
-            raise InvalidInput("method", f"{method} is not offered by {self.code} (allowed: {allowed})")
+            raise InvalidInput(
+                "method", f"{method} is not offered by {self.code} (allowed: {allowed})"
+            )
         if frequency not in self.frequencies:
             raise InvalidInput("frequency", f"{frequency} is not offered by {self.code}")
         if grace_periods * frequency.months > self.grace_months:
             raise InvalidInput(
-                "grace", f"{grace_periods} periods exceed {self.code}'s {self.grace_months} grace months"
+                "grace",
+                f"{grace_periods} periods exceed {self.code}'s {self.grace_months} grace months",
             )
 
 

@@ -109,4 +109,7 @@ def reamortize(
 def _is_regular_period(start: date, due: date, months: int) -> bool:
     from xiaowei.core.daycount import add_months
 
-    return add_months(start, months, day=due.day) == due or add_months(start, months) == due
+    # Regular only when ``start`` is a whole period before ``due`` (counted either way, for the
+    # end-of-month rule: 28 Feb → 31 Mar is a month). Moving ``start`` by a month *onto
+    # due.day* would call any start in the previous month regular (11 Jan → 1 Feb, 21 days).
+    return add_months(start, months) == due or add_months(due, -months) == start

@@ -112,6 +112,16 @@ def run_day(
             if not ids:
                 break
             n_entries, seconds = _process_chunk(uow, day, ids)
+            # The run record counts with the chunk, in its transaction: after a crash it
+            # still says exactly what was committed.
+            uow.conn.execute(
+                update(orm.eod_runs)
+                .where(orm.eod_runs.c.id == run_id)
+                .values(
+                    loans=orm.eod_runs.c.loans + len(ids),
+                    entries=orm.eod_runs.c.entries + n_entries,
+                )
+            )
             uow.commit()
         after = ids[-1]
         done += len(ids)
@@ -126,8 +136,6 @@ def run_day(
             .where(orm.eod_runs.c.id == run_id)
             .values(
                 status="done",
-                loans=orm.eod_runs.c.loans + done,
-                entries=orm.eod_runs.c.entries + entries,
                 seconds=orm.eod_runs.c.seconds + elapsed,
                 finished_at=datetime.now(UTC),
             )
@@ -227,7 +235,7 @@ def _process_chunk(uow: UnitOfWork, day: date, ids: list[int]) -> tuple[int, flo
     seconds = time.perf_counter() - t0
     n = _write_chunk(conn, day, result, simple)
     for loan_id in complex_ids:
-        loan = uow.loans.get(loan_id, for_update=True)
+        loan = uow.loans.get(loan_id, for_update=True, history_from=day)
         n += len(loan.accrue_through(day))
         uow.loans.save(loan)
     return n, seconds

@@ -63,7 +63,7 @@ def repay(
     """Post a repayment; the same ``key`` twice returns the first result (idempotent)."""
 
     def work(uow: UnitOfWork) -> PostingResult:
-        loan = uow.loans.get(loan_id, for_update=True)
+        loan = uow.loans.get(loan_id, for_update=True, history_from=value_date, keys=[key])
         result = loan.repay(amount, value_date=value_date, key=key)
         if not result.duplicate:
             uow.loans.save(loan, effective_date=value_date)
@@ -74,7 +74,7 @@ def repay(
 
 def waive(engine: Engine, *, loan_id: int, value_date: date, key: str) -> PostingResult:
     def work(uow: UnitOfWork) -> PostingResult:
-        loan = uow.loans.get(loan_id, for_update=True)
+        loan = uow.loans.get(loan_id, for_update=True, history_from=value_date, keys=[key])
         result = loan.waive(value_date=value_date, key=key)
         if not result.duplicate:
             uow.loans.save(loan)
@@ -85,7 +85,7 @@ def waive(engine: Engine, *, loan_id: int, value_date: date, key: str) -> Postin
 
 def write_off(engine: Engine, *, loan_id: int, value_date: date, key: str) -> PostingResult:
     def work(uow: UnitOfWork) -> PostingResult:
-        loan = uow.loans.get(loan_id, for_update=True)
+        loan = uow.loans.get(loan_id, for_update=True, history_from=value_date, keys=[key])
         result = loan.write_off(value_date=value_date, key=key)
         if not result.duplicate:
             uow.loans.save(loan)
@@ -98,7 +98,7 @@ def recover(
     engine: Engine, *, loan_id: int, amount: Decimal, value_date: date, key: str
 ) -> PostingResult:
     def work(uow: UnitOfWork) -> PostingResult:
-        loan = uow.loans.get(loan_id, for_update=True)
+        loan = uow.loans.get(loan_id, for_update=True, history_from=value_date, keys=[key])
         result = loan.recover(amount, value_date=value_date, key=key)
         if not result.duplicate:
             uow.loans.save(loan)
@@ -107,6 +107,9 @@ def recover(
     return with_retries(engine, work)
 
 
-def get_loan(engine: Engine, loan_id: int) -> Loan:
+def get_loan(engine: Engine, loan_id: int, *, full_history: bool = False) -> Loan:
+    """A loan as of its last end of day (older entries as a snapshot unless asked for)."""
     with UnitOfWork(engine) as uow:
-        return uow.loans.get(loan_id)
+        if full_history:
+            return uow.loans.get(loan_id)
+        return uow.loans.get(loan_id, history_from=date.max)
