@@ -33,7 +33,7 @@ def _pg_available() -> str | None:
         return str(exc).splitlines()[0]
 
 
-_PG_PROBLEM: str | None | bool = False
+_PG_PROBLEM: str | bool | None = False
 _SCHEMAS: dict[int, str] = {}
 
 
@@ -92,11 +92,11 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def db_url(tmp_path: Path) -> str:
     """Like ``db`` but SQLite only, as a URL (for CLI tests in subprocesses)."""
     engine, url = make_database("sqlite", tmp_path)
     engine.dispose()
-    yield url
+    return url
 
 
 @pytest.fixture

@@ -62,11 +62,19 @@ def test_repayment_is_idempotent_by_key(catalogue_db: Engine) -> None:
     loan_id = svc.book_loan(catalogue_db, product_code="SME-OP", terms=_terms())
     run_until(catalogue_db, date(2026, 2, 25))
     first = svc.repay(
-        catalogue_db, loan_id=loan_id, amount=Decimal("5000"), value_date=date(2026, 2, 25), key="R1"
+        catalogue_db,
+        loan_id=loan_id,
+        amount=Decimal("5000"),
+        value_date=date(2026, 2, 25),
+        key="R1",
     )
     entries_after_first = _count(catalogue_db, orm.ledger_entries)
     again = svc.repay(
-        catalogue_db, loan_id=loan_id, amount=Decimal("5000"), value_date=date(2026, 2, 25), key="R1"
+        catalogue_db,
+        loan_id=loan_id,
+        amount=Decimal("5000"),
+        value_date=date(2026, 2, 25),
+        key="R1",
     )
     assert not first.duplicate
     assert again.duplicate
@@ -77,7 +85,13 @@ def test_repayment_is_idempotent_by_key(catalogue_db: Engine) -> None:
 def test_duplicate_key_found_even_when_older_than_the_loaded_history(catalogue_db: Engine) -> None:
     loan_id = svc.book_loan(catalogue_db, product_code="SME-OP", terms=_terms())
     run_until(catalogue_db, date(2026, 2, 20))
-    svc.repay(catalogue_db, loan_id=loan_id, amount=Decimal("100"), value_date=date(2026, 2, 20), key="OLD")
+    svc.repay(
+        catalogue_db,
+        loan_id=loan_id,
+        amount=Decimal("100"),
+        value_date=date(2026, 2, 20),
+        key="OLD",
+    )
     run_until(catalogue_db, date(2026, 4, 1))
     again = svc.repay(
         catalogue_db, loan_id=loan_id, amount=Decimal("100"), value_date=date(2026, 4, 1), key="OLD"
@@ -89,7 +103,9 @@ def test_duplicate_key_found_even_when_older_than_the_loaded_history(catalogue_d
 def test_snapshot_loading_matches_full_history(catalogue_db: Engine) -> None:
     loan_id = svc.book_loan(catalogue_db, product_code="SME-OP", terms=_terms())
     run_until(catalogue_db, date(2026, 3, 10))
-    svc.repay(catalogue_db, loan_id=loan_id, amount=Decimal("3000"), value_date=date(2026, 3, 1), key="B")
+    svc.repay(
+        catalogue_db, loan_id=loan_id, amount=Decimal("3000"), value_date=date(2026, 3, 1), key="B"
+    )
     run_until(catalogue_db, date(2026, 5, 31))
     full = svc.get_loan(catalogue_db, loan_id, full_history=True)
     snap = svc.get_loan(catalogue_db, loan_id)
@@ -112,7 +128,9 @@ def test_stored_projection_equals_replay_of_the_ledger(catalogue_db: Engine) -> 
         for m in (RepaymentMethod.EQUAL_INSTALLMENT, RepaymentMethod.EQUAL_PRINCIPAL)
     ]
     run_until(catalogue_db, date(2026, 4, 10))
-    svc.repay(catalogue_db, loan_id=ids[0], amount=Decimal("9000"), value_date=date(2026, 3, 25), key="X")
+    svc.repay(
+        catalogue_db, loan_id=ids[0], amount=Decimal("9000"), value_date=date(2026, 3, 25), key="X"
+    )
     run_until(catalogue_db, date(2026, 6, 10))
     with catalogue_db.connect() as conn:
         stored = conn.execute(
@@ -168,9 +186,14 @@ def test_stale_version_is_caught(catalogue_db: Engine) -> None:
 def test_ledger_balances_and_reconciles_with_the_loans(catalogue_db: Engine) -> None:
     from xiaowei.services.portfolio import ledger_trial_balance
 
-    ids = [svc.book_loan(catalogue_db, product_code="MED-AES", terms=_terms(amount="50000")) for _ in range(3)]
+    ids = [
+        svc.book_loan(catalogue_db, product_code="MED-AES", terms=_terms(amount="50000"))
+        for _ in range(3)
+    ]
     run_until(catalogue_db, date(2026, 5, 1))
-    svc.repay(catalogue_db, loan_id=ids[0], amount=Decimal("60000"), value_date=date(2026, 4, 1), key="P")
+    svc.repay(
+        catalogue_db, loan_id=ids[0], amount=Decimal("60000"), value_date=date(2026, 4, 1), key="P"
+    )
     tb = ledger_trial_balance(catalogue_db)
     assert sum(tb.values()) == 0
     loans = [svc.get_loan(catalogue_db, i, full_history=True) for i in ids]

@@ -77,9 +77,9 @@ def _copy(conn: Connection, table: str, frame: pl.DataFrame) -> None:
     buffer = io.BytesIO()
     frame.write_csv(buffer, include_header=False)
     columns = ", ".join(frame.columns)
-    with raw.cursor() as cur:  # type: ignore[attr-defined]
-        with cur.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
-            copy.write(buffer.getvalue())
+    sql = f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)"
+    with raw.cursor() as cur, cur.copy(sql) as copy:  # type: ignore[attr-defined]
+        copy.write(buffer.getvalue())
 
 
 def temp_update(

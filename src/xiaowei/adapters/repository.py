@@ -294,7 +294,9 @@ class LoanRepository:
         }
         if loan.id is not None:
             values["id"] = loan.id
-        loan_id = int(self.conn.execute(insert(orm.loans).values(**values)).inserted_primary_key[0])
+        key = self.conn.execute(insert(orm.loans).values(**values)).inserted_primary_key
+        assert key is not None
+        loan_id = int(key[0])
         loan.id = loan_id
         loan.version = 1
         self._write_schedule_version(loan, loan.terms.start_date)

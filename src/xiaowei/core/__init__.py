@@ -1,1 +1,4 @@
-"""Shared kernel (共享内核): money, rounding, day counts, dates and errors. Imports nothing of ours."""
+"""Shared kernel (共享内核): money, rounding, day counts, dates, errors, i18n.
+
+Imports nothing of ours.
+"""

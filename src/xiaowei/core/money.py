@@ -33,7 +33,7 @@ class RoundingMode(StrEnum):
 
 
 def _as_decimal(value: Decimal | int | str) -> Decimal:
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise TypeError("money is never built from a float or bool; pass a Decimal, int or str")
     if isinstance(value, Decimal):
         result = value

@@ -73,7 +73,8 @@ def guarded(fn: Callable[[], T]) -> T:
     except XiaoweiError as exc:
         _fail(str(exc))
     except SQLAlchemyError as exc:
-        _fail(f"database: {str(exc.orig if getattr(exc, 'orig', None) else exc).splitlines()[0]}")
+        cause = getattr(exc, "orig", None) or exc
+        _fail(f"database: {str(cause).splitlines()[0]}")
     raise AssertionError("unreachable")
 
 
@@ -225,7 +226,8 @@ def db_upgrade(db: DbOpt = None) -> None:
         engine = engine_for(db, require_schema=False)
         upgrade(engine)
         console.print(
-            f"schema at revision {current_revision(engine)} on {engine.url.render_as_string(hide_password=True)}"
+            f"schema at revision {current_revision(engine)} on "
+            f"{engine.url.render_as_string(hide_password=True)}"
         )
 
     guarded(run)
@@ -492,8 +494,9 @@ def loan_show(
             _print_json(view)
             return
         console.print(
-            f"loan {loan.id} · {loan.product.code} v{loan.product.version} {loan.product.name_zh} · "
-            f"{view['status']} · as of {view['as_of']} · DPD {loan.dpd} · {t('bucket')} {loan.bucket}",
+            f"loan {loan.id} · {loan.product.code} v{loan.product.version} "
+            f"{loan.product.name_zh} · {view['status']} · as of {view['as_of']} · "
+            f"DPD {loan.dpd} · {t('bucket')} {loan.bucket}",
             highlight=False,
         )
         table = Table()
@@ -651,7 +654,8 @@ def eod(
         elif len(records) <= 5:
             for rec in records:
                 console.print(
-                    f"end of day {rec['date']}: {rec['loans']} loans, {rec['entries']} entries, {rec['seconds']} s"
+                    f"end of day {rec['date']}: {rec['loans']} loans, "
+                    f"{rec['entries']} entries, {rec['seconds']} s"
                 )
         else:
             total_s = sum(float(str(r["seconds"])) for r in records)
@@ -680,7 +684,8 @@ def _summary_tables(s: Any) -> None:
     table.add_row(t("total"), str(s.active), f"{s.outstanding:,.2f}", f"{s.overdue_principal:,.2f}")
     console.print(table)
     console.print(
-        f"{t('interest_earned')} {s.interest_earned:,.2f} · {t('penalty_earned')} {s.penalty_earned:,.2f}"
+        f"{t('interest_earned')} {s.interest_earned:,.2f} · "
+        f"{t('penalty_earned')} {s.penalty_earned:,.2f}"
         f" · {t('compound')} {s.compound_earned:,.2f}",
         highlight=False,
     )

@@ -12,7 +12,8 @@ of day (which re-implements them on integers and is checked against these in the
   accrue per day at the penalty rate (contract rate × (1 + markup), PBOC rule for overdue loans
   (《人民币利率管理规定》第二十五条)), each day's amount rounded to the fen. An installment is
   overdue once its grace days are over; the first overdue day also accrues the grace days, so
-  that penalty runs from the day after the due date (宽限期内还款不计罚息; 逾期则自到期日次日起计收).
+  that penalty runs from the day after the due date
+  (宽限期内还款不计罚息; 逾期则自到期日次日起计收).
 """
 
 from __future__ import annotations

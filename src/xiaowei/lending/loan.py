@@ -422,7 +422,15 @@ class Loan:
         prate = p.penalty_rate(rate)
         out: list[LedgerEntry] = []
 
-        def post(kind: EntryType, suffix: str, inst: int, **amounts: Decimal) -> None:
+        def post(
+            kind: EntryType,
+            suffix: str,
+            inst: int,
+            *,
+            interest: Decimal = ZERO,
+            penalty: Decimal = ZERO,
+            compound: Decimal = ZERO,
+        ) -> None:
             line = sum(1 for e in out if e.key == f"{prefix}:{suffix}")
             out.append(
                 self._post(
@@ -433,7 +441,9 @@ class Loan:
                         key=f"{prefix}:{suffix}",
                         line=line,
                         installment=inst,
-                        **amounts,
+                        interest=interest,
+                        penalty=penalty,
+                        compound=compound,
                     )
                 )
             )

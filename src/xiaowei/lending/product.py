@@ -148,7 +148,8 @@ class LoanProduct(BaseModel):
         if not self.term_min <= term_months <= self.term_max:
             raise InvalidInput(
                 "term",
-                f"{term_months} months is outside {self.code}'s range {self.term_min}–{self.term_max}",
+                f"{term_months} months is outside {self.code}'s range "
+                f"{self.term_min}–{self.term_max}",
             )
         if not self.rate_min <= annual_rate <= self.rate_max:
             raise InvalidInput(

@@ -152,18 +152,18 @@ def _open_run(conn: Connection, day: date) -> int:
     ).first()
     if row is not None:
         return int(row[0])
-    return int(
-        conn.execute(
-            insert(orm.eod_runs).values(
-                business_date=day,
-                status="running",
-                loans=0,
-                entries=0,
-                seconds=0.0,
-                started_at=datetime.now(UTC),
-            )
-        ).inserted_primary_key[0]
-    )
+    key = conn.execute(
+        insert(orm.eod_runs).values(
+            business_date=day,
+            status="running",
+            loans=0,
+            entries=0,
+            seconds=0.0,
+            started_at=datetime.now(UTC),
+        )
+    ).inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 _LOAN_COLUMNS = (

@@ -65,7 +65,7 @@ def summary(engine: Engine) -> PortfolioSummary:
     """Outstanding, counts and balances per bucket, and interest earned (已计利息)."""
     lc, ic = orm.loans.c, orm.installments.c
     with engine.connect() as conn:
-        status_counts = dict(
+        status_counts: dict[str, int] = dict(
             conn.execute(select(lc.status, func.count()).group_by(lc.status)).all()
         )
         as_of = conn.execute(select(func.max(lc.last_eod))).scalar()

@@ -1,0 +1,215 @@
+"""The command line as a user runs it: real processes, a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+XIAOWEI = str(Path(sys.executable).parent / "xiaowei")
+
+
+def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [XIAOWEI, *args], capture_output=True, text=True, timeout=300, check=False
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"xiaowei {' '.join(args)} failed:\n{result.stderr}")
+    return result
+
+
+def test_schedule_json_matches_the_issue_example() -> None:
+    out = run(
+        "schedule",
+        "--amount",
+        "100000",
+        "--annual-rate",
+        "0.12",
+        "--term",
+        "12",
+        "--method",
+        "equal-installment",
+        "--start",
+        "2026-01-15",
+        "--json",
+    )
+    data = json.loads(out.stdout)
+    assert data["installments"][0] == {
+        "number": 1,
+        "due_date": "2026-02-15",
+        "principal": "7884.88",
+        "interest": "1000.00",
+        "total": "8884.88",
+        "balance": "92115.12",
+    }
+    assert data["apr"] == 0.12
+    assert data["effective_annual_rate"] == pytest.approx(0.126825, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    "method",
+    ["equal-installment", "equal-principal", "interest-only", "bullet", "balloon", "seasonal"],
+)
+def test_every_method_prints_a_table(method: str) -> None:
+    extra = {"balloon": ["--balloon", "0.3"], "seasonal": ["--weights", "1,1,1,2,3,4"]}
+    out = run(
+        "schedule",
+        "--amount",
+        "60000",
+        "--annual-rate",
+        "0.0865",
+        "--term",
+        "6",
+        "--start",
+        "2026-03-31",
+        "--method",
+        method,
+        *extra.get(method, []),
+    )
+    assert "60,000.00" in out.stdout or "0.00" in out.stdout
+    assert "APR" in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(
+            ["--amount", "12.345"], "amount: 12.345 has more than two decimal", id="sub-fen"
+        ),
+        pytest.param(["--amount", "-5"], "amount: -5 must be greater than zero", id="negative"),
+        pytest.param(["--start", "2026-02-30"], "start: '2026-02-30' is not a date", id="bad-date"),
+        pytest.param(["--annual-rate", "abc"], "annual_rate: 'abc' is not a number", id="bad-rate"),
+    ],
+)
+def test_bad_input_is_one_clear_line(args: list[str], message: str) -> None:
+    base = {"--amount": "1000", "--annual-rate": "0.1", "--term": "12", "--start": "2026-01-01"}
+    for flag, value in zip(args[::2], args[1::2], strict=True):
+        base[flag] = value
+    flat = [x for pair in base.items() for x in pair]
+    result = run("schedule", *flat, check=False)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_the_lifecycle_through_the_cli(db_url: str) -> None:
+    db = ["--db", db_url]
+    run("product", "import", *db)
+    products = json.loads(run("product", "list", *db, "--json").stdout)
+    assert {p["code"] for p in products} == {"SME-OP", "MED-AES", "STUDENT"}
+    booked = json.loads(
+        run(
+            "loan",
+            "book",
+            "--product",
+            "SME-OP",
+            "--amount",
+            "100000",
+            "--term",
+            "12",
+            "--annual-rate",
+            "0.12",
+            "--start",
+            "2026-01-15",
+            "--customer",
+            "C-001",
+            "--json",
+            *db,
+        ).stdout
+    )
+    loan_id = str(booked["loan_id"])
+    run("eod", "--until", "2026-03-25", *db)
+    shown = json.loads(run("loan", "show", loan_id, "--json", *db).stdout)
+    assert shown["dpd"] == 33  # first installment due 2026-02-20 (product repayment day)
+    assert shown["bucket"] == "M2"
+    assert set(shown["balances"]) >= {
+        "principal_outstanding",
+        "overdue_principal",
+        "overdue_interest",
+        "accrued_interest",
+        "penalty",
+    }
+    assert shown["installments"][0]["paid"] == "0.00"
+    paid = run(
+        "loan",
+        "repay",
+        loan_id,
+        "--amount",
+        "20000",
+        "--date",
+        "2026-03-25",
+        "--ref",
+        "BANK-0001",
+        *db,
+    )
+    assert "BANK-0001" in paid.stdout
+    again = run(
+        "loan",
+        "repay",
+        loan_id,
+        "--amount",
+        "20000",
+        "--date",
+        "2026-03-25",
+        "--ref",
+        "BANK-0001",
+        *db,
+    )
+    assert "already posted" in again.stdout
+    shown = json.loads(run("loan", "show", loan_id, "--json", *db).stdout)
+    assert shown["dpd"] == 0
+    assert shown["bucket"] == "M0"
+    summary = json.loads(run("portfolio", "summary", "--json", *db).stdout)
+    assert summary["loans"]["active"] == 1
+    assert summary["outstanding"] == shown["balances"]["principal_outstanding"]
+    tb = json.loads(run("ledger", "trial-balance", "--json", *db).stdout)
+    assert sum(float(v) for v in tb.values()) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_errors_leave_nothing_half_written(db_url: str) -> None:
+    db = ["--db", db_url]
+    run("product", "import", *db)
+    refused = run(
+        "loan",
+        "book",
+        "--product",
+        "SME-OP",
+        "--amount",
+        "99999999",
+        "--term",
+        "12",
+        "--annual-rate",
+        "0.12",
+        "--start",
+        "2026-01-15",
+        *db,
+        check=False,
+    )
+    assert refused.returncode == 1
+    assert "amount" in refused.stderr
+    assert json.loads(run("portfolio", "summary", "--json", *db).stdout)["loans"]["active"] == 0
+    missing = run(
+        "loan",
+        "repay",
+        "42",
+        "--amount",
+        "1",
+        "--date",
+        "2026-01-01",
+        "--ref",
+        "x",
+        *db,
+        check=False,
+    )
+    assert missing.returncode == 1
+    assert "no loan 42" in missing.stderr
+
+
+def test_a_database_without_schema_says_what_to_do(tmp_path: Path) -> None:
+    result = run("portfolio", "summary", "--db", f"sqlite:///{tmp_path / 'new.db'}", check=False)
+    assert result.returncode == 1
+    assert "xiaowei db upgrade" in result.stderr
