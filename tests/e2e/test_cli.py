@@ -213,3 +213,37 @@ def test_a_database_without_schema_says_what_to_do(tmp_path: Path) -> None:
     result = run("portfolio", "summary", "--db", f"sqlite:///{tmp_path / 'new.db'}", check=False)
     assert result.returncode == 1
     assert "xiaowei db upgrade" in result.stderr
+
+
+def test_tables_speak_chinese_on_request() -> None:
+    args = [
+        "schedule",
+        "--amount",
+        "10000",
+        "--annual-rate",
+        "0.1",
+        "--term",
+        "3",
+        "--start",
+        "2026-01-31",
+        "--method",
+        "equal-principal",
+    ]
+    zh = run("--lang", "zh-CN", *args).stdout
+    en = run("--lang", "en", *args).stdout
+    assert "还款日" in zh
+    assert "等额本金" in zh
+    assert "Due date" in en
+    assert "2026-02-28" in zh  # end-of-month rule
+
+
+def test_demo_runs_a_small_institution(tmp_path: Path) -> None:
+    out = run("demo", "--db", f"sqlite:///{tmp_path / 'demo.db'}", "--loans", "40", "--json")
+    data = json.loads(out.stdout)
+    assert sum(data["behaviours"].values()) == 40
+    assert data["eod_days"] == 365
+    portfolio = data["portfolio"]
+    assert portfolio["as_of"] == "2025-12-31"
+    assert portfolio["loans"]["active"] + portfolio["loans"]["closed"] == 40
+    again = run("demo", "--db", f"sqlite:///{tmp_path / 'demo2.db'}", "--loans", "40", "--json")
+    assert json.loads(again.stdout)["portfolio"] == portfolio  # same seed, same institution

@@ -8,6 +8,7 @@ half-written stays in the database (each command is one unit of work).
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -47,6 +48,22 @@ app.add_typer(product_app, name="product")
 app.add_typer(loan_app, name="loan")
 app.add_typer(portfolio_app, name="portfolio")
 app.add_typer(ledger_app, name="ledger")
+
+
+
+@app.callback()
+def _options(
+    lang: Annotated[
+        str | None,
+        typer.Option("--lang", envvar="XIAOWEI_LANG", help="Language of tables: en or zh-CN."),
+    ] = None,
+) -> None:
+    """xiaowei (小微): the life of a small-business loan, from product to portfolio."""
+    if lang is not None:
+        if lang not in ("en", "zh-CN"):
+            _fail(f"lang: {lang!r} is not one of en, zh-CN")
+        os.environ["XIAOWEI_LANG"] = lang
+
 
 console = Console()
 err = Console(stderr=True)
@@ -751,19 +768,31 @@ def demo(
     def run() -> None:
         from xiaowei.services.demo import run_demo
 
-        summary = run_demo(
+        result = run_demo(
             db, loans=loans, seed=seed, fresh=fresh, console=None if as_json else err
         )
         if as_json:
-            _print_json(summary.to_json())
-        else:
-            _summary_tables(summary)
+            _print_json(result.to_json())
+            return
+        mix = ", ".join(f"{k} {v}" for k, v in result.behaviours.items())
+        console.print(
+            f"booked {loans} loans over 2025 ({mix}); posted {result.repayments} repayments; "
+            f"ran end of day on {result.eod_days} days ({result.eod_entries} accrual entries) "
+            f"in {result.seconds:.0f} s",
+            highlight=False,
+        )
+        _summary_tables(result.summary)
 
     guarded(run)
 
 
 def main() -> None:
     app()
+
+
+from xiaowei.entrypoints.cli_cases import compare  # noqa: E402  (last: cli_cases uses cli)
+
+app.command("compare")(compare)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ day runs; at the end the portfolio summary is printed. Same seed, same instituti
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -150,6 +151,26 @@ def _payment(b: Borrower, loan: Loan, day: date, paid_count: int) -> Decimal:
     return due
 
 
+@dataclass(frozen=True, slots=True)
+class DemoResult:
+    summary: PortfolioSummary
+    behaviours: dict[str, int]
+    repayments: int
+    eod_days: int
+    eod_entries: int
+    seconds: float
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "behaviours": self.behaviours,
+            "repayments": self.repayments,
+            "eod_days": self.eod_days,
+            "eod_entries": self.eod_entries,
+            "seconds": round(self.seconds, 1),
+            "portfolio": self.summary.to_json(),
+        }
+
+
 def run_demo(
     url: str | None,
     *,
@@ -157,7 +178,8 @@ def run_demo(
     seed: int = 7,
     fresh: bool = False,
     console: Console | None = None,
-) -> PortfolioSummary:
+) -> DemoResult:
+    started = time.perf_counter()
     db = url or get_settings().database_url
     if fresh:
         _fresh(db)
@@ -171,6 +193,7 @@ def run_demo(
     weights = (("SME-OP", 0.6), ("MED-AES", 0.25), ("STUDENT", 0.15))
     borrowers: dict[int, Borrower] = {}
     paid_counts: dict[int, int] = {}
+    repayments = eod_entries = 0
     pending: dict[date, list[int]] = {}
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -189,11 +212,21 @@ def run_demo(
                 todays.append(next_start)
                 next_start += 1
             _book_day(engine, rng, day, todays, products, weights, borrowers, paid_counts, pending)
-            _repay_day(engine, day, borrowers, paid_counts, pending)
-            eod.run_day(engine, day)
+            repayments += _repay_day(engine, day, borrowers, paid_counts, pending)
+            eod_entries += eod.run_day(engine, day).entries
             bar.update(task, advance=1, description=f"demo {day}")
             day += timedelta(days=1)
-    return summary(engine)
+    behaviours = {kind.value: 0 for kind, _ in MIX}
+    for b in borrowers.values():
+        behaviours[b.behaviour.value] += 1
+    return DemoResult(
+        summary=summary(engine),
+        behaviours=behaviours,
+        repayments=repayments,
+        eod_days=days,
+        eod_entries=eod_entries,
+        seconds=time.perf_counter() - started,
+    )
 
 
 def _book_day(
@@ -235,10 +268,11 @@ def _repay_day(
     borrowers: dict[int, Borrower],
     paid_counts: dict[int, int],
     pending: dict[date, list[int]],
-) -> None:
+) -> int:
     ids = pending.pop(day, [])
     if not ids:
-        return
+        return 0
+    posted = 0
     with UnitOfWork(engine) as uow:
         for loan_id in ids:
             key = f"demo-{loan_id}-{day.isoformat()}"
@@ -250,9 +284,11 @@ def _repay_day(
             if amount > 0:
                 loan.repay(amount, value_date=day, key=key)
                 uow.loans.save(loan, effective_date=day)
+                posted += 1
             paid_counts[loan_id] += 1
             upcoming = [r.due_date for r in loan.schedule if r.due_date > day]
             if loan.status is LoanStatus.ACTIVE:
                 nxt = upcoming[0] if upcoming else day + timedelta(days=30)
                 pending.setdefault(_pay_date(b, nxt), []).append(loan_id)
         uow.commit()
+    return posted
