@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from xiaowei.core.daycount import DayCount
 from xiaowei.core.errors import InvalidState
 from xiaowei.core.money import FEN, ZERO
 from xiaowei.lending.ledger import (
@@ -229,6 +230,14 @@ RECEIVABLE = {
 }
 
 
+METHODS = [
+    RepaymentMethod.EQUAL_INSTALLMENT,
+    RepaymentMethod.EQUAL_PRINCIPAL,
+    RepaymentMethod.INTEREST_ONLY,
+    RepaymentMethod.BULLET,
+]
+
+
 @st.composite
 def loans(draw: st.DrawFn) -> Loan:
     grace = draw(st.integers(min_value=0, max_value=5))
@@ -244,7 +253,7 @@ def loans(draw: st.DrawFn) -> Loan:
             "term_max": 12,
             "rate_min": "0",
             "rate_max": "0.36",
-            "methods": ["equal-installment", "equal-principal", "interest-only"],
+            "methods": [m.value for m in METHODS],
             "overdue_grace_days": grace,
             "compound_interest": draw(st.booleans()),
             "penalty_markup": draw(st.sampled_from(["0", "0.3", "0.5"])),
@@ -265,16 +274,11 @@ def loans(draw: st.DrawFn) -> Loan:
         annual_rate=D(draw(st.integers(min_value=0, max_value=360))) / 1000,
         term_months=draw(st.integers(min_value=1, max_value=6)),
         start_date=draw(st.dates(min_value=date(2024, 1, 1), max_value=date(2027, 12, 31))),
-        method=draw(
-            st.sampled_from(
-                [
-                    RepaymentMethod.EQUAL_INSTALLMENT,
-                    RepaymentMethod.EQUAL_PRINCIPAL,
-                    RepaymentMethod.INTEREST_ONLY,
-                ]
-            )
-        ),
+        method=draw(st.sampled_from(METHODS)),
+        # A fixed repayment day makes the first period broken (longer or shorter than a month).
+        repayment_day=draw(st.none() | st.integers(min_value=1, max_value=31)),
         rounding=product.rounding,
+        day_count=draw(st.sampled_from(list(DayCount))),
     )
     return Loan.book(product, terms, loan_id=1)
 
@@ -285,7 +289,7 @@ amounts = st.one_of(
 ).map(lambda fen: D(fen) / 100)
 
 OPERATION_ARGUMENTS: dict[str, st.SearchStrategy[tuple[Any, ...]]] = {
-    "eod": st.tuples(st.integers(min_value=1, max_value=40)),
+    "eod": st.tuples(st.integers(min_value=1, max_value=60)),
     "repay": st.tuples(amounts, st.integers(min_value=-30, max_value=3)),
     "waive": st.tuples(st.integers(min_value=-10, max_value=0), st.booleans()),
     "write_off": st.tuples(st.integers(min_value=-10, max_value=1)),
@@ -301,6 +305,14 @@ operations = st.sampled_from(KINDS).flatmap(
 def latest_movement(loan: Loan) -> date | None:
     moving = (EntryType.REPAYMENT, EntryType.PREPAYMENT, EntryType.WAIVER, EntryType.WRITE_OFF)
     return max((e.value_date for e in loan.entries if e.entry_type in moving), default=None)
+
+
+def waiver_took_the_days_accruals(loan: Loan, day: date) -> bool:
+    """A waiver valued ``day`` posted after an accrual valued ``day`` (after its end of day)."""
+    on_day = [(i, e.entry_type) for i, e in enumerate(loan.entries) if e.value_date == day]
+    accruals = [i for i, kind in on_day if kind.is_accrual]
+    waivers = [i for i, kind in on_day if kind is EntryType.WAIVER]
+    return bool(accruals and waivers) and max(waivers) > min(accruals)
 
 
 def apply(loan: Loan, op: tuple[Any, ...], key: str) -> None:
@@ -323,6 +335,7 @@ def apply(loan: Loan, op: tuple[Any, ...], key: str) -> None:
     backdated = loan.last_eod is not None and day <= loan.last_eod
     event(f"{kind} {loan.status}{' backdated' if backdated else ''}{' refused' if refused else ''}")
     if kind == "repay":
+        refused = refused or (backdated and waiver_took_the_days_accruals(loan, day))
         if loan.status is not LoanStatus.ACTIVE or refused:
             with pytest.raises(InvalidState):
                 loan.repay(op[1], value_date=day, key=key)

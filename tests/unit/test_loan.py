@@ -358,6 +358,24 @@ def test_principal_first_once_non_performing() -> None:
     ]
 
 
+def test_non_performing_order_is_principal_interest_fee_compound_penalty() -> None:
+    # 3 May, EOD to 2 May. Due: principal 1,950.58 + 1,970.09 + 1,989.79 + 2,009.68 = 7,920.14;
+    # interest 120.00 + 100.49 + 80.79 + 60.90 = 362.18; compound 90 × 0.06 = 5.40 (#1),
+    # 62 × 0.05 = 3.10 (#2), …; penalty 88.20 (#1), … . 8,290.00 covers principal and interest
+    # (8,282.32), no fees, then 7.68 of compound: 5.40 on #1, 2.28 on #2; no penalty.
+    loan = book(allocation="principal-first-when-npl")
+    loan.accrue_through(date(2026, 5, 2))
+    result = loan.repay(D("8290"), value_date=date(2026, 5, 3), key="R1")
+    assert [components(e) for e in result.entries] == [
+        (1, D("-1950.58"), D("-120.00"), ZERO, D("-5.40"), ZERO),
+        (2, D("-1970.09"), D("-100.49"), ZERO, D("-2.28"), ZERO),
+        (3, D("-1989.79"), D("-80.79"), ZERO, ZERO, ZERO),
+        (4, D("-2009.68"), D("-60.90"), ZERO, ZERO, ZERO),
+    ]
+    # 88.20 + 61.38 + 30.69 + 1.00, untouched by the payment
+    assert loan.balances(as_of=date(2026, 5, 3)).penalty == D("181.27")
+
+
 def test_due_order_at_exactly_90_days_past_due() -> None:
     # 2 May: 90 DPD is not yet non-performing. Installment 1 (89 days of penalty by 1 May:
     # 87.22, compound 5.34) takes 87.22 + 5.34 + 120.00 + 1,950.58 = 2,163.14; installment 2
@@ -727,6 +745,33 @@ def test_waiving_before_a_later_repayment_is_refused(loan: Loan) -> None:
     loan.repay(D("30"), value_date=date(2026, 3, 20), key="R1")
     with pytest.raises(InvalidState, match="valued"):
         loan.waive(value_date=date(2026, 3, 1), key="W1")
+
+
+def test_repayment_backdated_to_the_day_of_a_waiver_that_took_its_accruals_is_refused(
+    loan: Loan,
+) -> None:
+    # End of day ran to 11 Feb, then the penalty (9.80, including 11 Feb's 0.98) was waived.
+    # A repayment valued 11 Feb would reverse that day's 0.98 the waiver already took.
+    loan.accrue_through(date(2026, 2, 11))
+    loan.waive(value_date=date(2026, 2, 11), key="W1")
+    with pytest.raises(InvalidState, match="waiver"):
+        loan.repay(D("1000"), value_date=date(2026, 2, 11), key="R1")
+    # Valued the next day (on time), it is fine and the penalty stays at zero until then.
+    loan.repay(D("1000"), value_date=date(2026, 2, 12), key="R1")
+    assert min(s.penalty for s in loan.installments()) == ZERO
+
+
+def test_waiver_before_the_end_of_day_then_repayment_backdated_to_it(loan: Loan) -> None:
+    # Waived on 11 Feb before that day's end of day: 9 days, 8.82 penalty and 0.54 compound.
+    # The end of day of 11 Feb then accrues 0.98 and 0.06, and a repayment valued 11 Feb is
+    # posted after it: those are reversed; 1,000 pays 120.00 interest and 880.00 principal,
+    # leaving 1,070.58; 11 Feb is re-accrued on it: × 0.18 / 360 = 0.53529 → 0.54.
+    loan.accrue_through(date(2026, 2, 10))
+    loan.waive(value_date=date(2026, 2, 11), key="W1")
+    loan.accrue_through(date(2026, 2, 11))
+    loan.repay(D("1000"), value_date=date(2026, 2, 11), key="R1")
+    assert loan.installments()[0].principal_unpaid == D("1070.58")
+    assert loan.balances().penalty == D("0.54")
 
 
 # --- waiver, write-off, recovery ------------------------------------------------------------------

@@ -457,7 +457,7 @@ def _installment_state(loan: Loan, st: Any, as_of: date) -> str:
 
 def loan_view(loan: Loan) -> dict[str, Any]:
     """The JSON form of ``loan show``."""
-    as_of = loan.last_eod or loan.terms.start_date
+    as_of = loan.as_of()
     states = loan.installments()
     b = loan.balances(as_of=as_of)
     return {

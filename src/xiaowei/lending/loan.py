@@ -323,8 +323,14 @@ class Loan:
                 out["recovered"] += e.recovered
         return out
 
+    def as_of(self) -> date:
+        """The date the loan's state stands at: its last end of day, or a later movement
+        (a repayment valued today, before tonight's end of day)."""
+        latest = max((e.value_date for e in self.entries), default=self.terms.start_date)
+        return max(self.last_eod or self.terms.start_date, latest)
+
     def balances(self, *, as_of: date | None = None) -> Balances:
-        day = as_of or self.last_eod or self.terms.start_date
+        day = as_of or self.as_of()
         grace = self.product.overdue_grace_days
         totals = self.totals(as_of=day)
         overdue_p = overdue_i = accrued = due_i = pen = comp = fees = earned = ZERO
@@ -513,6 +519,11 @@ class Loan:
         booked = booking_date or max(value_date, self.last_eod or value_date)
         first_new = len(self.entries)
         backdated = self.last_eod is not None and value_date <= self.last_eod
+        if backdated and self._waived_after_end_of_day(value_date):
+            raise InvalidState(
+                f"loan {self.id} has a waiver valued {value_date} that took that day's accruals; "
+                "a repayment valued that day would need it replayed"
+            )
         if backdated:
             self._undo_accruals_from(value_date, key, booked)
         self._allocate(amount, value_date, key, booked)
@@ -794,6 +805,20 @@ class Loan:
                 f"loan {self.id} has a repayment or waiver valued {later}; one valued "
                 f"{value_date} would need it replayed"
             )
+
+    def _waived_after_end_of_day(self, day: date) -> bool:
+        """Whether a waiver valued ``day`` was posted after that day's accruals (and waived them).
+
+        Reversing those accruals for a repayment backdated to ``day`` would leave the waiver
+        larger than what stands, a negative penalty.
+        """
+        accrued = False
+        for e in self.entries:
+            if e.value_date == day and e.entry_type.is_accrual:
+                accrued = True
+            elif accrued and e.value_date == day and e.entry_type is EntryType.WAIVER:
+                return True
+        return False
 
     def _undo_accruals_from(self, day: date, key: str, booked: date) -> list[LedgerEntry]:
         """Reverse the end-of-day accruals valued on or after ``day`` that are still standing."""
