@@ -50,7 +50,6 @@ app.add_typer(portfolio_app, name="portfolio")
 app.add_typer(ledger_app, name="ledger")
 
 
-
 @app.callback()
 def _options(
     lang: Annotated[
@@ -768,9 +767,7 @@ def demo(
     def run() -> None:
         from xiaowei.services.demo import run_demo
 
-        result = run_demo(
-            db, loans=loans, seed=seed, fresh=fresh, console=None if as_json else err
-        )
+        result = run_demo(db, loans=loans, seed=seed, fresh=fresh, console=None if as_json else err)
         if as_json:
             _print_json(result.to_json())
             return
