@@ -283,18 +283,18 @@ def product_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
         if as_json:
             _print_json([product_to_mapping(p) for p in products])
             return
-        table = Table(title=t("code"))
+        table = Table()
         for key in ("code", "version", "name", "amount", "term", "rate", "methods"):
-            table.add_column(t(key))
+            table.add_column(t(key), no_wrap=key != "name")
         for p in products:
             table.add_row(
                 p.code,
                 str(p.version),
-                f"{p.name_zh} {p.name_en}",
+                f"{p.name_zh}\n{p.name_en}",
                 f"{p.amount_min:,.0f}–{p.amount_max:,.0f}",
                 f"{p.term_min}–{p.term_max}",
                 f"{p.rate_min:.2%}–{p.rate_max:.2%}",
-                ", ".join(m.value for m in p.methods),
+                "\n".join(m.name_zh for m in p.methods),
             )
         console.print(table)
 
@@ -429,20 +429,41 @@ def loan_repay(
             return
         note = " (already posted: nothing changed)" if result.duplicate else ""
         console.print(
-            f"repayment {ref} on loan {loan_id}: {len(result.entries)} ledger lines{note}"
+            f"repayment {ref} on loan {loan_id}: {result.amount:,.2f} received, "
+            f"{len(result.entries)} ledger lines{note}",
+            highlight=False,
         )
-        for e in result.entries:
-            parts = [
-                f"{n} {getattr(e, n)}"
-                for n in ("principal", "interest", "penalty", "compound", "fee", "credit")
-                if getattr(e, n)
-            ]
-            console.print(
-                f"  {e.entry_type.value:<18} #{e.installment:<3} " + ", ".join(parts),
-                highlight=False,
-            )
+        for line in _posting_lines(result.entries):
+            console.print(f"  {line}", highlight=False)
 
     guarded(run)
+
+
+def _posting_lines(entries: Any) -> list[str]:
+    """A readable account of a posting: allocation per installment, then what a backdated
+    value date reversed and re-accrued, summed per kind."""
+    names = ("principal", "interest", "penalty", "compound", "fee", "credit")
+    lines: list[str] = []
+    summed: dict[str, tuple[int, Decimal]] = {}
+    for e in entries:
+        kind = e.entry_type.value
+        if e.entry_type.value in ("repayment", "prepayment", "fee"):
+            parts = [
+                f"{n} {-getattr(e, n) if n != 'credit' else e.credit:,.2f}"
+                for n in names
+                if getattr(e, n)
+            ]
+            where = f"installment {e.installment}" if e.installment else "loan"
+            lines.append(f"{kind:<12} {where:<15} " + ", ".join(parts))
+            continue
+        if e.entry_type.value == "reversal":
+            kind = f"reversed {e.reversed_type.value if e.reversed_type else ''}"
+        amount = e.interest + e.penalty + e.compound
+        count, total = summed.get(kind, (0, Decimal(0)))
+        summed[kind] = (count + 1, total + amount)
+    for kind, (count, total) in summed.items():
+        lines.append(f"{kind:<28} {count:>4} day-lines, total {total:,.2f}")
+    return lines
 
 
 def _installment_state(loan: Loan, st: Any, as_of: date) -> str:
