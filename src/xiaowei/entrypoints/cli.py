@@ -432,9 +432,10 @@ def loan_repay(
             f"repayment {ref} on loan {loan_id}: {result.amount:,.2f} received, "
             f"{len(result.entries)} ledger lines{note}",
             highlight=False,
+            soft_wrap=True,
         )
         for line in _posting_lines(result.entries):
-            console.print(f"  {line}", highlight=False)
+            console.print(f"  {line}", highlight=False, soft_wrap=True)
 
     guarded(run)
 
