@@ -7,7 +7,8 @@ end of day. Every path stays inside the caller's transaction.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 
 import polars as pl
@@ -151,14 +152,30 @@ def update_rows(
     conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} ({types})")
     _copy(conn, name, frame)
     columns = {column: f"t.{column}" for column in frame.columns}
-    planner = ("enable_hashjoin", "enable_mergejoin")
-    saved = [conn.exec_driver_sql(f"SHOW {setting}").scalar() for setting in planner]
-    for setting in planner:
-        conn.exec_driver_sql(f"SET LOCAL {setting} = off")
-    conn.exec_driver_sql(
-        f"UPDATE {table} SET {assignments.format(**columns)} "
-        f"FROM {name} AS t WHERE {where.format(**columns)}"
-    )
-    for setting, value in zip(planner, saved, strict=True):
-        conn.exec_driver_sql(f"SET LOCAL {setting} = {value}")
+    with local_settings(conn, enable_hashjoin="off", enable_mergejoin="off"):
+        conn.exec_driver_sql(
+            f"UPDATE {table} SET {assignments.format(**columns)} "
+            f"FROM {name} AS t WHERE {where.format(**columns)}"
+        )
     conn.exec_driver_sql(f"DROP TABLE {name}")
+
+
+@contextmanager
+def local_settings(conn: Connection, **settings: str) -> Iterator[None]:
+    """PostgreSQL settings (planner switches, ``jit``) for the statements run inside the block.
+
+    Set with ``SET LOCAL``, so they never outlive the transaction, and put back at the end of
+    the block; on an error the rollback undoes them. A no-op on other databases.
+    """
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    saved = {
+        name: conn.exec_driver_sql("SELECT current_setting(%s)", (name,)).scalar()
+        for name in settings
+    }
+    for name, value in settings.items():
+        conn.exec_driver_sql("SELECT set_config(%s, %s, true)", (name, value))
+    yield
+    for name, previous in saved.items():
+        conn.exec_driver_sql("SELECT set_config(%s, %s, true)", (name, previous))

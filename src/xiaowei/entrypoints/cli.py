@@ -553,16 +553,17 @@ def loan_show(
             table.add_row(
                 str(row["number"]),
                 row["due_date"],
-                row["principal"],
-                row["interest"],
-                row["total"],
-                row["paid"],
-                row["penalty"],
+                *(f"{Decimal(row[k]):,.2f}" for k in ("principal", "interest", "total", "paid")),
+                f"{Decimal(row['penalty']):,.2f}",
                 row["state"],
             )
         console.print(table)
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column()
+        grid.add_column(justify="right")
         for name, value in view["balances"].items():
-            console.print(f"  {name:<22} {value:>14}", highlight=False)
+            grid.add_row(f"  {t(name)}", f"{Decimal(value):,.2f}")
+        console.print(grid, highlight=False)
 
     guarded(run)
 
