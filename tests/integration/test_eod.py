@@ -178,7 +178,7 @@ def test_a_run_killed_halfway_resumes_without_double_accrual(
 
     monkeypatch.setattr(eod, "_process_chunk", crashing)
     with pytest.raises(RuntimeError, match="power cut"):
-        eod.run_day(db, date(2026, 3, 10), chunk=2)
+        eod.run_day(db, date(2026, 3, 10), chunk=2, workers=1)
     monkeypatch.setattr(eod, "_process_chunk", real)
     with db.connect() as conn:
         done = conn.execute(
@@ -189,7 +189,7 @@ def test_a_run_killed_halfway_resumes_without_double_accrual(
         ).scalar()
     assert done == 4  # two chunks of two committed before the crash
     assert running == 1
-    resumed = eod.run_day(db, date(2026, 3, 10), chunk=2)
+    resumed = eod.run_day(db, date(2026, 3, 10), chunk=2, workers=1)
     assert resumed.loans == 3
     # Same state as a run that never crashed: compare with the per-loan reference.
     for loan_id, ref in references.items():
@@ -216,3 +216,42 @@ def test_catch_up_runs_every_missing_day_in_order(db: Engine) -> None:
         date(2026, 1, 5) + timedelta(days=i) for i in range(27)
     ]
     assert eod.run_until(db, date(2026, 1, 31)) == []
+
+
+def test_parallel_chunks_crashing_resume_to_the_same_state(
+    db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With several chunks in flight any subset may be committed when one fails; the next
+    run completes the day exactly once."""
+    ids = _book_many(db, 9)
+    eod.run_until(db, date(2026, 4, 2))
+    references = {i: svc.get_loan(db, i, full_history=True) for i in ids}
+    calls = {"n": 0}
+    real = eod._process_chunk
+
+    def crashing(uow, day, chunk_ids):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("disk full")
+        return real(uow, day, chunk_ids)
+
+    monkeypatch.setattr(eod, "_process_chunk", crashing)
+    with pytest.raises(RuntimeError, match="disk full"):
+        eod.run_day(db, date(2026, 4, 3), chunk=2, workers=2)
+    monkeypatch.setattr(eod, "_process_chunk", real)
+    eod.run_day(db, date(2026, 4, 3), chunk=2, workers=2)
+    for loan_id, ref in references.items():
+        ref.accrue_through(date(2026, 4, 3))
+        got = svc.get_loan(db, loan_id, full_history=True)
+        assert got.last_eod == date(2026, 4, 3)
+        assert got.balances() == ref.balances()
+        assert sorted((e.key, e.line) for e in got.entries) == sorted(
+            (e.key, e.line) for e in ref.entries
+        )
+    with db.connect() as conn:
+        runs = conn.execute(
+            select(orm.eod_runs.c.status, orm.eod_runs.c.loans).where(
+                orm.eod_runs.c.business_date == date(2026, 4, 3)
+            )
+        ).all()
+    assert [tuple(r) for r in runs] == [("done", 9)]

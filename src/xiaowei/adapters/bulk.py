@@ -63,7 +63,7 @@ def bulk_insert_entries(conn: Connection, entries: pl.DataFrame, day: date) -> N
         _copy(conn, "ledger_entries", frame)
         return
     # The columns that are the same on every row are literals, not parameters: binding them
-    # row by row cost a third of the insert.
+    # row by row took about a third of the insert's time.
     constants = {
         "value_date": f"'{day.isoformat()}'",
         "booking_date": f"'{day.isoformat()}'",
@@ -90,32 +90,6 @@ def _copy(conn: Connection, table: str, frame: pl.DataFrame) -> None:
     sql = f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)"
     with raw.cursor() as cur, cur.copy(sql) as copy:  # type: ignore[attr-defined]
         copy.write(buffer.getvalue())
-
-
-def temp_update(
-    conn: Connection, name: str, frame: pl.DataFrame, *, key: Sequence[str], sql: str
-) -> None:
-    """Load ``frame`` into temporary table ``name`` and run ``sql`` (an UPDATE … FROM it)."""
-    if frame.height == 0:
-        return
-    pg = conn.dialect.name == "postgresql"
-    types = []
-    for column, dtype in frame.schema.items():
-        sql_type = "TEXT" if dtype == pl.String else "BIGINT"
-        types.append(f"{column} {sql_type}")
-    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
-    conn.exec_driver_sql(
-        f"CREATE TEMPORARY TABLE {name} ({', '.join(types)}, PRIMARY KEY ({', '.join(key)}))"
-    )
-    if pg:
-        _copy(conn, name, frame)
-    else:
-        placeholders = ", ".join("?" for _ in frame.columns)
-        conn.exec_driver_sql(
-            f"INSERT INTO {name} ({', '.join(frame.columns)}) VALUES ({placeholders})", frame.rows()
-        )
-    conn.exec_driver_sql(sql)
-    conn.exec_driver_sql(f"DROP TABLE {name}")
 
 
 def update_rows(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -29,6 +30,7 @@ from sqlalchemy import (
     Engine,
     any_,
     bindparam,
+    cast,
     func,
     insert,
     select,
@@ -134,46 +136,54 @@ def _next_ids(conn: Connection, day: date, after: int, chunk: int) -> list[int]:
     """
     c = orm.loans.c
     base = select(c.id).where(c.status == "active", c.id > after).order_by(c.id).limit(chunk)
-    ids = [int(r[0]) for r in conn.execute(base.where(c.last_eod == day - timedelta(days=1)))]
-    ids += [int(r[0]) for r in conn.execute(base.where(c.last_eod.is_(None), c.start_date == day))]
-    ids.sort()
+    running = _fetch(conn, base.where(c.last_eod == day - timedelta(days=1)))
+    starting = _fetch(conn, base.where(c.last_eod.is_(None), c.start_date == day))
+    ids = sorted(int(r[0]) for r in running + starting)
     return ids[:chunk]
 
 
 def run_day(
-    engine: Engine, day: date, *, chunk: int = CHUNK, progress: Progress | None = None
+    engine: Engine,
+    day: date,
+    *,
+    chunk: int = CHUNK,
+    progress: Progress | None = None,
+    workers: int | None = None,
 ) -> DayResult:
-    """End of day for one business date; resumable and idempotent."""
+    """End of day for one business date; resumable and idempotent.
+
+    ``workers`` chunks are in flight at once, each on its own connection and transaction
+    (default: 2 on PostgreSQL, where one chunk's database work overlaps another's Python work;
+    1 on SQLite, which has a single writer). Chunks are disjoint ranges of loans and each
+    commits with its loans' ``last_eod``, so any subset of them may be done when a run dies;
+    the next run does the rest.
+    """
     started = time.perf_counter()
     with engine.begin() as conn:
         total = int(conn.execute(select(func.count()).where(_due_loans(day))).scalar() or 0)
         run_id = _open_run(conn, day)
-    done = entries = 0
-    compute = 0.0
-    after = 0
-    while True:
-        with UnitOfWork(engine) as uow, _page_cache(uow.conn, chunk):
-            ids = _next_ids(uow.conn, day, after, chunk)
-            if not ids:
-                break
-            n_entries, seconds = _process_chunk(uow, day, ids)
-            # The run record counts with the chunk, in its transaction: after a crash it
-            # still says exactly what was committed.
-            uow.conn.execute(
-                update(orm.eod_runs)
-                .where(orm.eod_runs.c.id == run_id)
-                .values(
-                    loans=orm.eod_runs.c.loans + len(ids),
-                    entries=orm.eod_runs.c.entries + n_entries,
-                )
-            )
-            uow.commit()
-        after = ids[-1]
-        done += len(ids)
-        entries += n_entries
-        compute += seconds
+    n_workers = workers or (2 if engine.dialect.name == "postgresql" else 1)
+    tally = {"loans": 0, "entries": 0, "compute": 0.0}
+
+    def done_chunk(loans: int, entries: int, seconds: float) -> None:
+        tally["loans"] += loans
+        tally["entries"] += entries
+        tally["compute"] += seconds
         if progress is not None:
-            progress(done, total)
+            progress(int(tally["loans"]), total)
+
+    if n_workers == 1:
+        after = 0
+        while True:
+            with UnitOfWork(engine) as uow, _page_cache(uow.conn, chunk):
+                ids = _next_ids(uow.conn, day, after, chunk)
+                if not ids:
+                    break
+                outcome = _commit_chunk(uow, run_id, day, ids)
+            after = ids[-1]
+            done_chunk(*outcome)
+    else:
+        _run_parallel(engine, run_id, day, chunk, n_workers, done_chunk)
     elapsed = time.perf_counter() - started
     with engine.begin() as conn:
         conn.execute(
@@ -185,7 +195,63 @@ def run_day(
                 finished_at=datetime.now(UTC),
             )
         )
-    return DayResult(day, done, entries, elapsed, compute)
+    return DayResult(day, int(tally["loans"]), int(tally["entries"]), elapsed, tally["compute"])
+
+
+def _commit_chunk(
+    uow: UnitOfWork, run_id: int, day: date, ids: list[int]
+) -> tuple[int, int, float]:
+    """Process one chunk and commit it, with the run record's counters in its transaction:
+    after a crash the record still says exactly what was committed."""
+    loans, n_entries, seconds = _process_chunk(uow, day, ids)
+    uow.conn.execute(
+        update(orm.eod_runs)
+        .where(orm.eod_runs.c.id == run_id)
+        .values(loans=orm.eod_runs.c.loans + loans, entries=orm.eod_runs.c.entries + n_entries)
+    )
+    uow.commit()
+    return loans, n_entries, seconds
+
+
+def _run_parallel(
+    engine: Engine,
+    run_id: int,
+    day: date,
+    chunk: int,
+    workers: int,
+    done_chunk: Callable[[int, int, float], None],
+) -> None:
+    """Select chunks on one connection and process up to ``workers`` of them at once."""
+
+    def work(ids: list[int]) -> tuple[int, int, float]:
+        with UnitOfWork(engine) as uow:
+            return _commit_chunk(uow, run_id, day, ids)
+
+    failure: BaseException | None = None
+    with ThreadPoolExecutor(max_workers=workers) as pool, engine.connect() as reader:
+        in_flight: set[Future[tuple[int, int, float]]] = set()
+        after = 0
+        while failure is None:
+            ids = _next_ids(reader, day, after, chunk)
+            reader.rollback()  # end the read transaction between chunks
+            if not ids:
+                break
+            after = ids[-1]
+            in_flight.add(pool.submit(work, ids))
+            if len(in_flight) >= workers:
+                finished, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                for f in finished:
+                    if f.exception() is not None:
+                        failure = f.exception()
+                    else:
+                        done_chunk(*f.result())
+        for f in in_flight:
+            if f.exception() is not None:
+                failure = failure or f.exception()
+            else:
+                done_chunk(*f.result())
+    if failure is not None:
+        raise failure
 
 
 def _open_run(conn: Connection, day: date) -> int:
@@ -240,8 +306,8 @@ _INST_SCHEMA: dict[str, Any] = {
 def _frame(
     conn: Connection, table: Any, schema: dict[str, Any], *where: Any, lock: bool = False
 ) -> pl.DataFrame:
-    """The rows of ``table`` matching ``where`` as a frame, built column by column; ``lock``
-    takes them FOR UPDATE on PostgreSQL.
+    """The rows of ``table`` matching ``where`` as a frame; ``lock`` takes them FOR UPDATE on
+    PostgreSQL.
 
     The driver's tuples go straight to Polars, without SQLAlchemy rows and result processing:
     SQLite's dates come as ISO text, parsed by Polars, and its booleans as 0 and 1.
@@ -249,36 +315,46 @@ def _frame(
     q = select(*(table.c[name] for name in schema)).where(*where)
     if lock and conn.dialect.name == "postgresql":
         q = q.with_for_update()
+    rows = _fetch(conn, q)
+    if conn.dialect.name != "sqlite":
+        return pl.DataFrame(rows, schema=schema, orient="row")
+    stored_as = {pl.Date: pl.String, pl.Boolean: pl.Int64}
+    as_read = {name: stored_as.get(dtype, dtype) for name, dtype in schema.items()}
+    return pl.DataFrame(rows, schema=as_read, orient="row").with_columns(
+        pl.col(name).str.to_date("%Y-%m-%d") if dtype == pl.Date else pl.col(name).cast(dtype)
+        for name, dtype in schema.items()
+        if as_read[name] != dtype
+    )
+
+
+def _fetch(conn: Connection, q: Any) -> list[Any]:
+    """The driver's rows of ``q``, without SQLAlchemy rows and result processing."""
     result = conn.execute(q)
-    rows = result.cursor.fetchall()
+    rows = list(result.cursor.fetchall())
     result.close()
-    if not rows:
-        return pl.DataFrame(schema=schema)
-    series = []
-    for (name, dtype), values in zip(schema.items(), zip(*rows, strict=True), strict=True):
-        if dtype == pl.Date and isinstance(values[0], str):
-            series.append(pl.Series(name, values, pl.String).str.to_date("%Y-%m-%d"))
-        elif dtype == pl.Boolean:
-            series.append(pl.Series(name, values).cast(pl.Boolean))
-        else:
-            series.append(pl.Series(name, values, dtype))
-    return pl.DataFrame(series)
+    return rows
 
 
-def _process_chunk(uow: UnitOfWork, day: date, ids: list[int]) -> tuple[int, float]:
+def _process_chunk(uow: UnitOfWork, day: date, ids: list[int]) -> tuple[int, int, float]:
+    """Loans done, entries written and compute seconds of one chunk (not committed)."""
     # PostgreSQL's JIT compiles the chunk's statements for longer than they run (0.4 s for the
     # installment read): off for the chunk.
     with local_settings(uow.conn, jit="off"):
         return _process_chunk_statements(uow, day, ids)
 
 
-def _process_chunk_statements(uow: UnitOfWork, day: date, ids: list[int]) -> tuple[int, float]:
+def _process_chunk_statements(uow: UnitOfWork, day: date, ids: list[int]) -> tuple[int, int, float]:
     conn = uow.conn
     lc = orm.loans.c
     if conn.dialect.name == "postgresql":
-        # the ids as one array parameter, not an IN list of tens of thousands of parameters
-        ids_param = bindparam("ids", ids, type_=ARRAY(BigInteger))
-        chunk_loans = _frame(conn, orm.loans, _LOAN_SCHEMA, lc.id == any_(ids_param), lock=True)
+        # The ids as one array parameter, not an IN list of tens of thousands of parameters;
+        # in its text form, which psycopg does not have to build element by element.
+        ids_param = cast(bindparam("ids", "{" + ",".join(map(str, ids)) + "}"), ARRAY(BigInteger))
+        # The due condition is evaluated again on the locked rows, so a loan another run moved
+        # on meanwhile is left alone (never accrued twice).
+        chunk_loans = _frame(
+            conn, orm.loans, _LOAN_SCHEMA, lc.id == any_(ids_param), _due_loans(day), lock=True
+        )
     else:
         # In this write transaction the chunk is exactly the due loans in [first, last]: a
         # range of the primary key, filtered here (adding the due condition to the statement
@@ -293,7 +369,7 @@ def _process_chunk_statements(uow: UnitOfWork, day: date, ids: list[int]) -> tup
     ic = orm.installments.c
     # A range of the primary key, a few percent of the table: PostgreSQL's planner reads the
     # whole table in parallel instead (its cost model ignores that a loan's installments are
-    # stored together), six times slower at 1,000,000 loans; the scan is made an index scan.
+    # stored together): 1.3–1.9 s a chunk at 1,000,000 loans against 0.23 s for the index.
     with local_settings(conn, enable_seqscan="off"):
         inst = _frame(
             conn,
@@ -311,7 +387,7 @@ def _process_chunk_statements(uow: UnitOfWork, day: date, ids: list[int]) -> tup
         loan = uow.loans.get(loan_id, for_update=True, history_from=day)
         n += len(loan.accrue_through(day))
         uow.loans.save(loan)
-    return n, seconds
+    return chunk_loans.height, n, seconds
 
 
 @dataclass(frozen=True, slots=True)
