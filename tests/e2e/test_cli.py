@@ -247,3 +247,70 @@ def test_demo_runs_a_small_institution(tmp_path: Path) -> None:
     assert portfolio["loans"]["active"] + portfolio["loans"]["closed"] == 40
     again = run("demo", "--db", f"sqlite:///{tmp_path / 'demo2.db'}", "--loans", "40", "--json")
     assert json.loads(again.stdout)["portfolio"] == portfolio  # same seed, same institution
+
+
+def test_waive_write_off_and_recover_through_the_cli(db_url: str) -> None:
+    db = ["--db", db_url]
+    run("product", "import", *db)
+    loan_id = str(
+        json.loads(
+            run(
+                "loan",
+                "book",
+                "--product",
+                "SME-OP",
+                "--amount",
+                "50000",
+                "--term",
+                "6",
+                "--annual-rate",
+                "0.1",
+                "--start",
+                "2026-01-15",
+                "--json",
+                *db,
+            ).stdout
+        )["loan_id"]
+    )
+    run("eod", "--until", "2026-05-31", *db)
+    waived = run("loan", "waive", loan_id, "--date", "2026-05-31", "--ref", "W1", *db)
+    assert "waiver W1" in waived.stdout
+    shown = json.loads(run("loan", "show", loan_id, "--json", *db).stdout)
+    assert shown["balances"]["penalty"] == "0.00"
+    assert shown["balances"]["compound"] == "0.00"
+    early = run(
+        "loan",
+        "recover",
+        loan_id,
+        "--amount",
+        "100",
+        "--date",
+        "2026-05-31",
+        "--ref",
+        "R0",
+        *db,
+        check=False,
+    )
+    assert early.returncode == 1
+    assert "recoveries follow a write-off" in early.stderr
+    run("loan", "write-off", loan_id, "--date", "2026-05-31", "--ref", "WO", *db)
+    again = run("loan", "write-off", loan_id, "--date", "2026-05-31", "--ref", "WO", *db)
+    assert "already posted" in again.stdout
+    shown = json.loads(run("loan", "show", loan_id, "--json", *db).stdout)
+    assert shown["status"] == "written-off"
+    assert shown["balances"]["principal_outstanding"] == "0.00"
+    recovered = run(
+        "loan",
+        "recover",
+        loan_id,
+        "--amount",
+        "1234.56",
+        "--date",
+        "2026-06-10",
+        "--ref",
+        "R1",
+        *db,
+    )
+    assert "1234.56" in recovered.stdout
+    tb = json.loads(run("ledger", "trial-balance", "--json", *db).stdout)
+    assert sum(float(v) for v in tb.values()) == pytest.approx(0.0, abs=1e-9)

@@ -568,6 +568,21 @@ def loan_show(
     guarded(run)
 
 
+def _movement(loan_id: int, date_: str, ref: str, db: str | None, label: str, what: str) -> None:
+    """Run a waiver or write-off use case and print one line."""
+
+    def run() -> None:
+        from xiaowei.bootstrap import engine_for
+        from xiaowei.services import loans
+
+        use_case = loans.waive if what == "waive" else loans.write_off
+        r = use_case(engine_for(db), loan_id=loan_id, value_date=_date(date_, "date"), key=ref)
+        note = " (already posted: nothing changed)" if r.duplicate else ""
+        console.print(f"{label} {ref}: {len(r.entries)} lines{note}")
+
+    guarded(run)
+
+
 @loan_app.command("waive")
 def loan_waive(
     loan_id: int,
@@ -576,15 +591,7 @@ def loan_waive(
     db: DbOpt = None,
 ) -> None:
     """Waive unpaid penalty and compound interest (罚息减免)."""
-
-    def run() -> None:
-        from xiaowei.bootstrap import engine_for
-        from xiaowei.services.loans import waive
-
-        r = waive(engine_for(db), loan_id=loan_id, value_date=_date(date_, "date"), key=ref)
-        console.print(f"waiver {ref}: {len(r.entries)} lines")
-
-    guarded(run)
+    _movement(loan_id, date_, ref, db, "waiver", "waive")
 
 
 @loan_app.command("write-off")
@@ -595,15 +602,7 @@ def loan_write_off(
     db: DbOpt = None,
 ) -> None:
     """Write a loan off against the loss reserve (核销)."""
-
-    def run() -> None:
-        from xiaowei.bootstrap import engine_for
-        from xiaowei.services.loans import write_off
-
-        r = write_off(engine_for(db), loan_id=loan_id, value_date=_date(date_, "date"), key=ref)
-        console.print(f"write-off {ref}: {len(r.entries)} lines")
-
-    guarded(run)
+    _movement(loan_id, date_, ref, db, "write-off", "write-off")
 
 
 @loan_app.command("recover")

@@ -57,14 +57,20 @@ def book_loan(
         return loan_id
 
 
-def repay(
-    engine: Engine, *, loan_id: int, amount: Decimal, value_date: date, key: str
+def _post(
+    engine: Engine,
+    *,
+    loan_id: int,
+    value_date: date,
+    key: str,
+    action: Callable[[Loan], PostingResult],
 ) -> PostingResult:
-    """Post a repayment; the same ``key`` twice returns the first result (idempotent)."""
+    """Load the loan from ``value_date`` on (with ``key``'s earlier posting, if any), apply
+    ``action``, save unless it was a duplicate; retried on a lost race."""
 
     def work(uow: UnitOfWork) -> PostingResult:
         loan = uow.loans.get(loan_id, for_update=True, history_from=value_date, keys=[key])
-        result = loan.repay(amount, value_date=value_date, key=key)
+        result = action(loan)
         if not result.duplicate:
             uow.loans.save(loan, effective_date=value_date)
         return result
@@ -72,39 +78,52 @@ def repay(
     return with_retries(engine, work)
 
 
-def waive(engine: Engine, *, loan_id: int, value_date: date, key: str) -> PostingResult:
-    def work(uow: UnitOfWork) -> PostingResult:
-        loan = uow.loans.get(loan_id, for_update=True, history_from=value_date, keys=[key])
-        result = loan.waive(value_date=value_date, key=key)
-        if not result.duplicate:
-            uow.loans.save(loan)
-        return result
+def repay(
+    engine: Engine, *, loan_id: int, amount: Decimal, value_date: date, key: str
+) -> PostingResult:
+    """Post a repayment; the same ``key`` twice returns the first result (idempotent)."""
+    return _post(
+        engine,
+        loan_id=loan_id,
+        value_date=value_date,
+        key=key,
+        action=lambda loan: loan.repay(amount, value_date=value_date, key=key),
+    )
 
-    return with_retries(engine, work)
+
+def waive(engine: Engine, *, loan_id: int, value_date: date, key: str) -> PostingResult:
+    """Waive unpaid penalty and compound interest (罚息减免)."""
+    return _post(
+        engine,
+        loan_id=loan_id,
+        value_date=value_date,
+        key=key,
+        action=lambda loan: loan.waive(value_date=value_date, key=key),
+    )
 
 
 def write_off(engine: Engine, *, loan_id: int, value_date: date, key: str) -> PostingResult:
-    def work(uow: UnitOfWork) -> PostingResult:
-        loan = uow.loans.get(loan_id, for_update=True, history_from=value_date, keys=[key])
-        result = loan.write_off(value_date=value_date, key=key)
-        if not result.duplicate:
-            uow.loans.save(loan)
-        return result
-
-    return with_retries(engine, work)
+    """Write the loan off (核销)."""
+    return _post(
+        engine,
+        loan_id=loan_id,
+        value_date=value_date,
+        key=key,
+        action=lambda loan: loan.write_off(value_date=value_date, key=key),
+    )
 
 
 def recover(
     engine: Engine, *, loan_id: int, amount: Decimal, value_date: date, key: str
 ) -> PostingResult:
-    def work(uow: UnitOfWork) -> PostingResult:
-        loan = uow.loans.get(loan_id, for_update=True, history_from=value_date, keys=[key])
-        result = loan.recover(amount, value_date=value_date, key=key)
-        if not result.duplicate:
-            uow.loans.save(loan)
-        return result
-
-    return with_retries(engine, work)
+    """Cash recovered after a write-off (核销后收回)."""
+    return _post(
+        engine,
+        loan_id=loan_id,
+        value_date=value_date,
+        key=key,
+        action=lambda loan: loan.recover(amount, value_date=value_date, key=key),
+    )
 
 
 def get_loan(engine: Engine, loan_id: int, *, full_history: bool = False) -> Loan:
