@@ -813,6 +813,10 @@ from xiaowei.entrypoints.cli_cases import compare  # noqa: E402  (last: cli_case
 
 app.command("compare")(compare)
 
+from xiaowei.entrypoints.cli_simulate import simulate_app  # noqa: E402
+
+app.add_typer(simulate_app, name="simulate")
+
 
 if __name__ == "__main__":
     main()

@@ -15,7 +15,7 @@ import functools
 import itertools
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -258,4 +258,50 @@ def cashflow_chart(
         loan = _common_loan(schedules, used)
         title = text("cashflow_title", used)
         figure.suptitle(f"{title}\n{loan}" if loan else title, fontsize=12)
+        return _save(figure, path)
+
+
+_TEXT.update(
+    {
+        "sources_title": (
+            "Monthly sales as declared and as seen by independent sources",
+            "申报销售额与各独立来源的月度对比",
+        ),
+        "declared_sales": ("declared sales (IPC)", "申报销售额（IPC）"),
+        "bank_in": ("bank inflows (all accounts)", "银行流入（全部账户）"),
+        "pos": ("POS settlements", "POS收单"),
+        "gmv": ("e-commerce GMV", "电商GMV"),
+        "month_axis": ("Month", "月份"),
+        "cny_axis": ("CNY per month", "每月金额（元）"),
+    }
+)
+
+
+def sources_chart(
+    months: Sequence[Any],
+    series: Mapping[str, Sequence[float | None]],
+    path: str | os.PathLike[str],
+    *,
+    title: str = "",
+    lang: Lang | None = None,
+) -> Path:
+    """Monthly lines, one per source (keys of ``series`` are text keys: ``declared_sales``,
+    ``bank_in``, ``pos``, ``gmv``), in CNY, saved as PNG at ``path``."""
+    if not months:
+        raise ValueError("no months to draw")
+    used = chart_lang(lang)
+    labels = [f"{m:%Y-%m}" if hasattr(m, "strftime") else str(m) for m in months]
+    with matplotlib.rc_context(_rc(used)):
+        figure = Figure(figsize=(8.0, 4.0), layout="constrained")
+        ax = figure.subplots()
+        for (key, values), style in zip(series.items(), itertools.cycle(_LINE_STYLES)):
+            ys = [math.nan if v is None else float(v) for v in values]
+            ax.plot(range(len(labels)), ys, style, marker="o", markersize=3, label=text(key, used))
+        ax.set_xticks(range(len(labels)), labels, rotation=45, fontsize=8)
+        ax.yaxis.set_major_formatter(FuncFormatter(_yuan))
+        ax.set_xlabel(text("month_axis", used), fontsize=9)
+        ax.set_ylabel(text("cny_axis", used), fontsize=9)
+        ax.legend(fontsize=8)
+        heading = text("sources_title", used)
+        figure.suptitle(f"{heading}\n{title}" if title else heading, fontsize=11)
         return _save(figure, path)

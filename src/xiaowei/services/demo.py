@@ -1,22 +1,30 @@
-"""The demo institution (演示): a seeded year of lending on the shipped products.
+"""The demo institution (演示): a seeded year of lending to simulated small businesses.
 
-2,000 loans (by default) are booked over calendar year 2025 under the three catalogue products,
-each borrower drawn from a seeded mix of behaviours: on time (按时), late (逾期后还), partial
-payers (部分还款), prepayers (提前还款) and defaulters (违约). Every day the day's loans are
-booked, the day's repayments are posted through the same use cases as the CLI, and the end of
-day runs; at the end the portfolio summary is printed. Same seed, same institution.
+``loans`` small businesses are drawn by the simulator (:mod:`xiaowei.simulate`) with
+applications over 2025 (1 January to 1 December). Each is booked under the small-business
+operating loan (SME-OP, 小微企业经营贷) on its booking date, with the terms the simulator gives
+it (:func:`xiaowei.simulate.behaviour.loan_terms`: the amount and term it asked for, priced by
+industry and term), as customer its unified social credit code (统一社会信用代码). Each then
+repays as its simulated path says (:mod:`xiaowei.simulate.behaviour`): on time (按时), late
+(逾期后还), in part then topped up (部分还款), prepaid (提前还款), defaulted (违约) and, for some
+defaulters, recovered (清收), driven by the latent risk, macro shocks and guarantee contagion.
+
+Every day of 2025 the day's loans are booked, the day's repayments are posted through the same
+use cases as the CLI (a unit of work, ``Loan.repay``), and the end of day runs; at the end the
+portfolio summary is printed. A scheduled or late payment pays what the loan says is due that
+day for the installments the path pays (penalty included); a partial payment, a prepayment or a
+recovery pays the path's amount; a defaulter pays nothing. Same seed, same institution.
 """
 
 from __future__ import annotations
 
-import random
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from enum import StrEnum
 from pathlib import Path
 
+import polars as pl
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
@@ -26,7 +34,7 @@ from xiaowei.adapters.db import make_engine
 from xiaowei.adapters.migrate import upgrade
 from xiaowei.adapters.orm import metadata
 from xiaowei.bootstrap import get_settings
-from xiaowei.core.money import ZERO, to_fen
+from xiaowei.core.money import ZERO, from_cents
 from xiaowei.lending.loan import Loan, LoanStatus
 from xiaowei.lending.product import LoanProduct
 from xiaowei.lending.schedule import Frequency, RepaymentMethod, ScheduleTerms
@@ -34,37 +42,67 @@ from xiaowei.services import eod
 from xiaowei.services.portfolio import PortfolioSummary, summary
 from xiaowei.services.products import import_products, list_products
 from xiaowei.services.unit_of_work import UnitOfWork
+from xiaowei.simulate import behaviour
+from xiaowei.simulate.behaviour import PathType, PaymentKind
+from xiaowei.simulate.config import SimulationConfig
+from xiaowei.simulate.output import Rendered
+from xiaowei.simulate.world import build_world, chunks
 
 YEAR_START = date(2025, 1, 1)
 YEAR_END = date(2025, 12, 31)
+APPLICATION_END = date(2025, 12, 1)  # bookings follow applications by 3–20 days
+FOLLOW_MONTHS = 12
+
+Behaviour = PathType  # the demo's behaviours are the simulator's path types
+
+_DUE_KINDS = (PaymentKind.SCHEDULED.value, PaymentKind.LATE.value)
 
 
-class Behaviour(StrEnum):
-    ON_TIME = "on-time"
-    LATE = "late"
-    PARTIAL = "partial"
-    PREPAY = "prepay"
-    DEFAULT = "default"
+@dataclass(frozen=True, slots=True)
+class DemoBook:
+    """What the simulator decided for the demo's businesses.
+
+    ``loans``: terms by business (``loans/loans``) with ``customer_id``; ``repayments``: the
+    payments of every path up to its horizon (``loans/repayments``); ``truth``: path truth
+    (``loans/behaviour``).
+    """
+
+    config: SimulationConfig
+    loans: pl.DataFrame
+    repayments: pl.DataFrame
+    truth: pl.DataFrame
+
+    def behaviours(self, as_of: date = YEAR_END) -> dict[str, int]:
+        """How many loans follow each path type by ``as_of`` (every type listed)."""
+        paths = behaviour.classify_paths(self.truth, self.repayments, as_of=as_of)
+        counts = dict(paths.group_by("path").len().iter_rows())
+        return {kind.value: int(counts.get(kind.value, 0)) for kind in PathType}
 
 
-MIX = (
-    (Behaviour.ON_TIME, 0.62),
-    (Behaviour.LATE, 0.12),
-    (Behaviour.PARTIAL, 0.08),
-    (Behaviour.PREPAY, 0.08),
-    (Behaviour.DEFAULT, 0.10),
-)
-
-
-@dataclass(slots=True)
-class Borrower:
-    loan_id: int
-    behaviour: Behaviour
-    delay_days: int  # how late a late payer pays
-    share: Decimal  # what share of the due amount a partial payer pays
-    stop_after: int  # installments a defaulter pays before stopping
-    prepay_month: int  # installment after which a prepayer prepays
-    prepay_share: Decimal  # share of the outstanding principal prepaid
+def simulated_book(loans: int, seed: int) -> DemoBook:
+    """The demo's businesses, loans and repayment paths, drawn by the simulator."""
+    config = SimulationConfig(
+        businesses=loans,
+        seed=seed,
+        follow_months=FOLLOW_MONTHS,
+        application_start=YEAR_START,
+        application_end=APPLICATION_END,
+    )
+    world = build_world(config)
+    parts: list[Rendered] = [behaviour.render(c) for c in chunks(world)]
+    customers = world.population.businesses.select(
+        "business_id",
+        pl.col("uscc").fill_null(pl.format("B{}", pl.col("business_id"))).alias("customer_id"),
+    )
+    book = pl.concat([p.tables["loans/loans"] for p in parts]).join(
+        customers, on="business_id", how="left", maintain_order="left"
+    )
+    return DemoBook(
+        config=config,
+        loans=book.sort("start_date", "business_id", maintain_order=True),
+        repayments=pl.concat([p.tables["loans/repayments"] for p in parts]),
+        truth=pl.concat([p.truth["loans/behaviour"] for p in parts]),
+    )
 
 
 def _fresh(url: str) -> None:
@@ -80,75 +118,62 @@ def _fresh(url: str) -> None:
     engine.dispose()
 
 
-def _terms(rng: random.Random, product: LoanProduct, start: date) -> ScheduleTerms:
-    """A realistic loan under ``product``: amount log-uniform in range, a common term."""
-    lo, hi = float(product.amount_min), float(min(product.amount_max, Decimal(1_000_000)))
-    amount = to_fen(Decimal(round(lo * (hi / lo) ** rng.random(), -2) or lo))
-    amount = max(min(amount, product.amount_max), product.amount_min)
-    terms = [m for m in (6, 12, 24, 36) if product.term_min <= m <= product.term_max] or [
-        product.term_min
-    ]
-    term = rng.choice(terms)
-    rate_steps = int((product.rate_max - product.rate_min) / Decimal("0.0005"))
-    rate = product.rate_min + Decimal("0.0005") * rng.randint(0, max(rate_steps, 0))
-    methods = [m for m in product.methods if m is not RepaymentMethod.SEASONAL]
-    method = rng.choice(methods)
-    balloon = Decimal("0.3") if method is RepaymentMethod.BALLOON else ZERO
-    frequency = Frequency.MONTHLY
+def schedule_terms(row: dict[str, object], product: LoanProduct) -> ScheduleTerms:
+    """The ``ScheduleTerms`` of a ``loans/loans`` row under ``product`` (its rounding and day
+    count; periodic interest, as the simulator's schedules)."""
+    repayment_day = row["repayment_day"]
+    start = row["start_date"]
+    assert isinstance(start, date)
     return ScheduleTerms(
-        principal=amount,
-        annual_rate=rate,
-        term_months=term,
+        principal=from_cents(int(str(row["principal_fen"]))),
+        annual_rate=Decimal(int(str(row["rate_ppm"]))) / 1_000_000,
+        term_months=int(str(row["term_months"])),
         start_date=start,
-        method=method,
-        frequency=frequency,
-        repayment_day=product.repayment_day,
-        balloon_share=balloon,
+        method=RepaymentMethod(str(row["method"])),
+        frequency=Frequency(str(row["frequency"])),
+        repayment_day=None if repayment_day is None else int(str(repayment_day)),
+        grace_periods=int(str(row["grace_periods"])),
         rounding=product.rounding,
         day_count=product.day_count,
     )
 
 
-def _borrower(rng: random.Random, loan_id: int) -> Borrower:
-    roll, acc = rng.random(), 0.0
-    behaviour = MIX[-1][0]
-    for kind, weight in MIX:
-        acc += weight
-        if roll < acc:
-            behaviour = kind
-            break
-    return Borrower(
-        loan_id=loan_id,
-        behaviour=behaviour,
-        delay_days=rng.randint(3, 45),
-        share=Decimal(rng.randint(40, 90)) / 100,
-        stop_after=rng.randint(0, 5),
-        prepay_month=rng.randint(3, 8),
-        prepay_share=Decimal(rng.choice((30, 50, 100))) / 100,
-    )
-
-
-def _amount_due(loan: Loan, day: date) -> Decimal:
-    """Everything due by ``day``: unpaid principal, interest, penalty, compound and fees."""
+def _amount_due(loan: Loan, day: date, through: int) -> Decimal:
+    """Everything due by ``day`` on installments up to ``through``: unpaid principal, interest,
+    penalty, compound and fees."""
     total = ZERO
     for st in loan.installments(as_of=day):
-        if st.is_due(day):
+        if st.is_due(day) and st.number <= through:
             total += st.principal_unpaid + st.interest_unpaid + st.penalty + st.compound + st.fee
     return total
 
 
-def _payment(b: Borrower, loan: Loan, day: date, paid_count: int) -> Decimal:
-    due = _amount_due(loan, day)
-    if b.behaviour is Behaviour.DEFAULT and paid_count >= b.stop_after:
-        return ZERO
-    if b.behaviour is Behaviour.PARTIAL:
-        return to_fen(due * b.share) if paid_count % 3 != 2 else due
-    if b.behaviour is Behaviour.PREPAY and paid_count == b.prepay_month:
-        outstanding = sum(
-            (st.principal_unpaid for st in loan.installments(as_of=day) if not st.is_due(day)), ZERO
+@dataclass(frozen=True, slots=True)
+class _Payment:
+    """One loan's payment on one day: what is due through ``through`` plus ``extra_fen``."""
+
+    business_id: int
+    through: int | None
+    extra_fen: int
+
+
+def _payments_by_day(repayments: pl.DataFrame, last_day: date) -> dict[date, list[_Payment]]:
+    due = pl.col("kind").is_in(_DUE_KINDS)
+    per_day = (
+        repayments.filter(pl.col("pay_date") <= last_day)
+        .group_by("pay_date", "business_id")
+        .agg(
+            pl.col("installment").filter(due).max().alias("through"),
+            pl.col("amount_fen").filter(~due).sum().alias("extra_fen"),
         )
-        return due + to_fen(outstanding * b.prepay_share * Decimal("1.02"))
-    return due
+        .sort("pay_date", "business_id")
+    )
+    out: dict[date, list[_Payment]] = {}
+    for day, business_id, through, extra in per_day.iter_rows():
+        out.setdefault(day, []).append(
+            _Payment(int(business_id), None if through is None else int(through), int(extra))
+        )
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +204,9 @@ def run_demo(
     fresh: bool = False,
     console: Console | None = None,
 ) -> DemoResult:
+    """Book and run a year of the simulated institution; ``behaviours`` counts the path types
+    the loans show by 31 December 2025 (a default whose first missed installment falls due in
+    2026 still shows as the path it had until then)."""
     started = time.perf_counter()
     db = url or get_settings().database_url
     if fresh:
@@ -186,15 +214,15 @@ def run_demo(
     engine = make_engine(db)
     upgrade(engine)
     import_products(engine)
-    products = {p.code: p for p in list_products(engine)}
-    rng = random.Random(seed)
+    book = simulated_book(loans, seed)
+    product = {p.code: p for p in list_products(engine)}[book.config.product_code]
+    bookings: dict[date, list[dict[str, object]]] = {}
+    for row in book.loans.iter_rows(named=True):
+        bookings.setdefault(row["start_date"], []).append(row)
+    payments = _payments_by_day(book.repayments, YEAR_END)
+    loan_ids: dict[int, int] = {}
     days = (YEAR_END - YEAR_START).days + 1
-    starts = sorted(YEAR_START + timedelta(days=rng.randrange(days)) for _ in range(loans))
-    weights = (("SME-OP", 0.6), ("MED-AES", 0.25), ("STUDENT", 0.15))
-    borrowers: dict[int, Borrower] = {}
-    paid_counts: dict[int, int] = {}
     repayments = eod_entries = 0
-    pending: dict[date, list[int]] = {}
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -204,24 +232,16 @@ def run_demo(
         transient=True,
     ) as bar:
         task = bar.add_task("demo year 2025", total=days)
-        next_start = 0
         day = YEAR_START
         while day <= YEAR_END:
-            todays = []
-            while next_start < len(starts) and starts[next_start] == day:
-                todays.append(next_start)
-                next_start += 1
-            _book_day(engine, rng, day, todays, products, weights, borrowers, paid_counts, pending)
-            repayments += _repay_day(engine, day, borrowers, paid_counts, pending)
+            _book_day(engine, product, bookings.get(day, []), loan_ids)
+            repayments += _repay_day(engine, day, payments.get(day, []), loan_ids)
             eod_entries += eod.run_day(engine, day).entries
             bar.update(task, advance=1, description=f"demo {day}")
             day += timedelta(days=1)
-    behaviours = {kind.value: 0 for kind, _ in MIX}
-    for b in borrowers.values():
-        behaviours[b.behaviour.value] += 1
     return DemoResult(
         summary=summary(engine),
-        behaviours=behaviours,
+        behaviours=book.behaviours(YEAR_END),
         repayments=repayments,
         eod_days=days,
         eod_entries=eod_entries,
@@ -231,64 +251,38 @@ def run_demo(
 
 def _book_day(
     engine: Engine,
-    rng: random.Random,
-    day: date,
-    todays: list[int],
-    products: dict[str, LoanProduct],
-    weights: tuple[tuple[str, float], ...],
-    borrowers: dict[int, Borrower],
-    paid_counts: dict[int, int],
-    pending: dict[date, list[int]],
+    product: LoanProduct,
+    rows: list[dict[str, object]],
+    loan_ids: dict[int, int],
 ) -> None:
-    if not todays:
+    if not rows:
         return
     with UnitOfWork(engine) as uow:
-        for _ in todays:
-            code = rng.choices([w[0] for w in weights], [w[1] for w in weights])[0]
-            product = products[code]
+        for row in rows:
             loan = Loan.book(
-                product, _terms(rng, product, day), customer_id=f"C{rng.randrange(10**8):08d}"
+                product, schedule_terms(row, product), customer_id=str(row["customer_id"])
             )
-            loan_id = uow.loans.add(loan)
-            b = _borrower(rng, loan_id)
-            borrowers[loan_id] = b
-            paid_counts[loan_id] = 0
-            first_due = loan.schedule[0].due_date
-            pending.setdefault(_pay_date(b, first_due), []).append(loan_id)
+            loan_ids[int(str(row["business_id"]))] = uow.loans.add(loan)
         uow.commit()
 
 
-def _pay_date(b: Borrower, due: date) -> date:
-    return due + timedelta(days=b.delay_days if b.behaviour is Behaviour.LATE else 0)
-
-
-def _repay_day(
-    engine: Engine,
-    day: date,
-    borrowers: dict[int, Borrower],
-    paid_counts: dict[int, int],
-    pending: dict[date, list[int]],
-) -> int:
-    ids = pending.pop(day, [])
-    if not ids:
+def _repay_day(engine: Engine, day: date, todays: list[_Payment], loan_ids: dict[int, int]) -> int:
+    if not todays:
         return 0
     posted = 0
     with UnitOfWork(engine) as uow:
-        for loan_id in ids:
+        for payment in todays:
+            loan_id = loan_ids[payment.business_id]
             key = f"demo-{loan_id}-{day.isoformat()}"
             loan = uow.loans.get(loan_id, history_from=day, keys=[key])
             if loan.status is not LoanStatus.ACTIVE:
                 continue
-            b = borrowers[loan_id]
-            amount = _payment(b, loan, day, paid_counts[loan_id])
+            amount = from_cents(payment.extra_fen)
+            if payment.through is not None:
+                amount += _amount_due(loan, day, payment.through)
             if amount > 0:
                 loan.repay(amount, value_date=day, key=key)
                 uow.loans.save(loan, effective_date=day)
                 posted += 1
-            paid_counts[loan_id] += 1
-            upcoming = [r.due_date for r in loan.schedule if r.due_date > day]
-            if loan.status is LoanStatus.ACTIVE:
-                nxt = upcoming[0] if upcoming else day + timedelta(days=30)
-                pending.setdefault(_pay_date(b, nxt), []).append(loan_id)
         uow.commit()
     return posted

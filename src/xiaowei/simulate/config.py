@@ -88,7 +88,7 @@ DEFAULT_INDUSTRIES: tuple[Industry, ...] = (
         gm_high=0.25,
         seasonality=_season(1.35, 1.2, 0.85, 0.9, 0.95, 0.95, 0.9, 0.9, 1.0, 1.0, 1.05, 1.3),
         median_monthly_sales=180_000,
-        sales_per_employee=100_000,
+        sales_per_employee=130_000,
         inventory_months=1.5,
         receivable_months=0.8,
         fixed_asset_months=1.5,
@@ -110,7 +110,7 @@ DEFAULT_INDUSTRIES: tuple[Industry, ...] = (
         gm_high=0.30,
         seasonality=_season(0.7, 0.6, 1.0, 1.05, 1.05, 1.05, 1.0, 1.0, 1.1, 1.1, 1.15, 1.2),
         median_monthly_sales=260_000,
-        sales_per_employee=60_000,
+        sales_per_employee=80_000,
         inventory_months=2.0,
         receivable_months=1.8,
         fixed_asset_months=6.0,
@@ -132,7 +132,7 @@ DEFAULT_INDUSTRIES: tuple[Industry, ...] = (
         gm_high=0.60,
         seasonality=_season(1.1, 1.0, 0.95, 0.95, 1.0, 1.0, 1.05, 1.05, 0.95, 1.0, 0.95, 1.0),
         median_monthly_sales=70_000,
-        sales_per_employee=25_000,
+        sales_per_employee=35_000,
         inventory_months=0.3,
         receivable_months=0.2,
         fixed_asset_months=4.0,
@@ -154,7 +154,7 @@ DEFAULT_INDUSTRIES: tuple[Industry, ...] = (
         gm_high=0.65,
         seasonality=_season(1.3, 1.25, 0.9, 0.9, 0.95, 1.0, 1.05, 1.05, 0.95, 1.0, 0.9, 1.05),
         median_monthly_sales=90_000,
-        sales_per_employee=22_000,
+        sales_per_employee=30_000,
         inventory_months=0.2,
         receivable_months=0.05,
         fixed_asset_months=5.0,
@@ -176,7 +176,7 @@ DEFAULT_INDUSTRIES: tuple[Industry, ...] = (
         gm_high=0.35,
         seasonality=_season(0.7, 0.6, 0.6, 0.7, 0.8, 0.9, 0.9, 1.0, 1.5, 1.6, 1.5, 1.2),
         median_monthly_sales=110_000,
-        sales_per_employee=50_000,
+        sales_per_employee=80_000,
         inventory_months=3.0,
         receivable_months=1.0,
         fixed_asset_months=8.0,
@@ -334,7 +334,10 @@ class SimulationConfig(BaseModel):
     businesses: int = Field(default=1000, ge=1, le=10_000_000)
     months: int = Field(default=12, ge=6, le=24, description="statement months before applying")
     follow_months: int = Field(
-        default=12, ge=0, le=36, description="months of monitoring data after booking"
+        default=16,
+        ge=0,
+        le=36,
+        description="months of monitoring data after booking (16: a 12-month default is seen)",
     )
     application_start: date = date(2025, 1, 1)
     application_end: date = date(2025, 12, 31)

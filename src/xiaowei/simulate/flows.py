@@ -70,12 +70,6 @@ def monthly_flows(
     app = b["application_date"].to_list()
     span = config.months + config.follow_months
     ind = {i.code.value: i for i in config.industries}
-    service = (
-        debts.group_by("business_id")
-        .agg((pl.col("monthly_payment_fen").sum() / 100).alias("svc"))
-        .to_dict(as_series=False)
-    )
-    svc = dict(zip(service["business_id"], service["svc"], strict=True))
 
     cols: dict[str, list[np.ndarray]] = {c: [] for c in ("business_id", "month_index", "t")}
     for c in (*FLOW_COLUMNS, "activity", "headcount"):
@@ -125,7 +119,7 @@ def monthly_flows(
         company = row["legal_form"] != "个体工商户"
         social = headcount * row["monthly_wage"] * 0.3 * company
         household = row["household_spend"] * rng.uniform(0.85, 1.2, span)
-        debt_service = np.full(span, svc.get(int(bid), 0.0))
+        debt_service = np.zeros(span)  # filled from the debts below, vectorised
         # how the customers pay (shares drawn once per business)
         share = _payment_shares(
             rng, industry.b2b_share, has_pos=row["has_pos"], has_ecommerce=row["has_ecommerce"]
@@ -165,6 +159,7 @@ def monthly_flows(
         cols["headcount"].append(headcount)
 
     frame = pl.DataFrame({k: np.concatenate(v) if v else np.array([]) for k, v in cols.items()})
+    frame = _with_debt_service(frame, debts)
     money = [pl.col(c).round(2) for c in FLOW_COLUMNS]
     return frame.with_columns(
         pl.col("business_id").cast(pl.Int64),
@@ -196,3 +191,34 @@ def _payment_shares(
     weights = weights / weights.sum() * rest
     weights[0] = transfer
     return np.asarray(weights, dtype=np.float64)
+
+
+def _with_debt_service(frame: pl.DataFrame, debts: pl.DataFrame) -> pl.DataFrame:
+    """Debt service (还款支出) of each month: every debt's payment from the month after it was
+    opened until its term ends (revolving lines and cards, term 0, every month)."""
+    if debts.height == 0 or frame.height == 0:
+        return frame
+    d = debts.select(
+        "business_id",
+        (pl.col("opened").dt.year() * 12 + pl.col("opened").dt.month() - 1).alias("open_m"),
+        "term_months",
+        (pl.col("monthly_payment_fen") / 100).alias("payment"),
+    )
+    due = (
+        frame.select("business_id", "month_index")
+        .join(d, on="business_id")
+        .filter(
+            (pl.col("month_index") > pl.col("open_m"))
+            & (
+                (pl.col("term_months") == 0)
+                | (pl.col("month_index") <= pl.col("open_m") + pl.col("term_months"))
+            )
+        )
+        .group_by("business_id", "month_index")
+        .agg(pl.col("payment").sum().alias("service"))
+    )
+    return (
+        frame.join(due, on=["business_id", "month_index"], how="left", maintain_order="left")
+        .with_columns(pl.col("service").fill_null(0.0).alias("debt_service"))
+        .drop("service")
+    )

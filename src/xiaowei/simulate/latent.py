@@ -102,7 +102,7 @@ def draw_population(config: SimulationConfig) -> Population:
     size = rng.lognormal(0.0, 0.75, n) * (1 + 0.04 * np.minimum(years, 15))
     sales_level = median_sales * size
     employees = np.maximum(
-        0, np.round(sales_level / spe * rng.lognormal(0.0, 0.35, n) - 0.5)
+        0, np.round(sales_level / spe * rng.lognormal(0.0, 0.25, n) - 0.5)
     ).astype(np.int64)
     gross_margin = gm_low + (gm_high - gm_low) * rng.beta(2.0, 2.0, n)
     volatility = ind_vol * rng.lognormal(0.0, 0.3, n)
@@ -154,7 +154,9 @@ def draw_population(config: SimulationConfig) -> Population:
     tax_rate = np.array([i.tax_rate for i in inds])[ind_idx]
     payroll = employees * wage
     profit = sales_level * (gross_margin - rent_share - util_share - tax_rate) - payroll
-    household_spend = 1800.0 * household * (wage / 5500.0)
+    # household spending (家庭开支): a floor by household size and local wages, plus a share of
+    # the business profit (owners of better businesses live better)
+    household_spend = 1000.0 * household * (wage / 5500.0) + 0.15 * np.maximum(profit, 0.0)
     disposable = np.maximum(profit - household_spend, 0.03 * sales_level * gross_margin)
 
     debts = _draw_debts(

@@ -33,6 +33,16 @@ class Stream(IntEnum):
     BEHAVIOUR = 16
     NAMES = 17
     GUARANTORS = 18
+    CREDIT_QUERIES = 30  # credit_report.py: query records (查询记录)
+    CREDIT_PUBLIC = 31  # credit_report.py: public records (公共信息)
+    CREDIT_FOLLOW = 32  # credit_report.py: accounts opened after the application
+    CREDIT_ENTERPRISE = 33  # credit_report.py: the enterprise's own history
+    LOAN_TERMS = 60
+    ECOMMERCE = 40  # channels.py: e-commerce stores (POS uses CHANNELS)
+    WEB_TRAFFIC = 41  # channels.py: web traffic
+    WORKPLACE = 42  # channels.py: workplace attendance and approvals
+    FINANCIAL_DECLARED = 50  # financials.py: what the owner states (sales, manipulations)
+    FINANCIAL_PRODUCTS = 51  # financials.py: the product table
 
 
 _POPULATION = 0xB0B

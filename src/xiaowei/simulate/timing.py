@@ -91,7 +91,7 @@ def draw_timeline(population: Population, edges: pl.DataFrame) -> pl.DataFrame:
     shows = has_default & (rng.random(n) < config.precursor_share)
     precursor_start = np.where(shows, default_month - lead, -1)
     discipline = t["credit_discipline"].to_numpy()
-    late_prob = sigmoid(-3.0 - 0.9 * discipline + 4.0 * pd12)
+    late_prob = sigmoid(-3.6 - 0.9 * discipline + 4.0 * pd12)
     prepays = ~has_default & (rng.random(n) < 0.08 + 0.1 * (pd12 < 0.02)) & (term >= 6)
     prepay_mob = np.where(prepays, (term * rng.uniform(0.3, 0.9, n)).astype(np.int64) + 1, -1)
     recovers = has_default & (rng.random(n) < config.recovery_share)

@@ -11,7 +11,7 @@ business whatever the chunking.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
@@ -74,6 +74,9 @@ class Chunk:
     timeline: pl.DataFrame
     edges: pl.DataFrame
     monthly: pl.DataFrame
+    # The borrowers of the loans the chunk's businesses guarantee (担保对象), wherever they are:
+    # their application, loan request and timeline, for the guarantors' credit reports.
+    guaranteed: pl.DataFrame = field(default_factory=pl.DataFrame)
 
     def rng(self, business_id: int, purpose: Stream) -> np.random.Generator:
         return business_rng(self.config.seed, business_id, purpose)
@@ -101,6 +104,19 @@ def chunk(world: World, index: int, ids: np.ndarray) -> Chunk:
     edges = world.edges.filter(
         pl.col("guarantor_id").is_in(id_list) | pl.col("borrower_id").is_in(id_list)
     )
+    borrowers = world.edges.filter(pl.col("guarantor_id").is_in(id_list))["borrower_id"]
+    guaranteed = (
+        p.businesses.filter(pl.col("business_id").is_in(borrowers.implode()))
+        .select(
+            "business_id",
+            "business_name",
+            "legal_form",
+            "application_date",
+            "requested_amount_fen",
+            "requested_term",
+        )
+        .join(world.timeline, on="business_id")
+    )
     return Chunk(
         config=world.config,
         index=index,
@@ -113,6 +129,7 @@ def chunk(world: World, index: int, ids: np.ndarray) -> Chunk:
         timeline=timeline,
         edges=edges,
         monthly=monthly,
+        guaranteed=guaranteed,
     )
 
 
