@@ -147,3 +147,26 @@ def test_charts_fall_back_to_english_without_a_cjk_font(
     charts.exposure_chart(schedules, tmp_path / "exposure.png", lang="zh-CN")
     charts.cashflow_chart(schedules, tmp_path / "cashflow.png", lang="zh-CN")
     assert (tmp_path / "cashflow.png").read_bytes()[:8] == PNG_SIGNATURE
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_sources_chart_renders_without_warnings(lang: Lang, tmp_path: Path) -> None:
+    """The investigation case's chart: declared sales against the independent sources."""
+    if lang == "zh-CN" and charts.cjk_font() is None:
+        pytest.skip("no CJK font installed (fonts-noto-cjk)")
+    months = [date(2025, m, 1) for m in range(1, 13)]
+    series = {
+        "declared_sales": [100_000.0 + 1000 * m for m in range(12)],
+        "bank_in": [120_000.0, None, *[110_000.0] * 10],
+        "pos": [40_000.0] * 12,
+    }
+    png = charts.sources_chart(
+        months,
+        series,
+        tmp_path / "sources.png",
+        title="台州市安泰副食品商行" if lang != "en" else "",
+        lang=lang,
+    )
+    assert png.read_bytes()[:8] == PNG_SIGNATURE
+    with pytest.raises(ValueError, match="no months"):
+        charts.sources_chart([], {}, tmp_path / "none.png", lang=lang)

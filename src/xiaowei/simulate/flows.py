@@ -129,7 +129,14 @@ def monthly_flows(
             round_trip = level * rng.uniform(0.3, 1.5) * (rng.random(span) < 0.7)
         consulting = np.zeros(span)
         if row["inflates_sales"]:
-            consulting = level * (row["sales_inflation"] - 1.0) * (rng.random(span) < 0.5) * 1.6
+            # fake credits of varying size in about half of the months
+            consulting = (
+                level
+                * (row["sales_inflation"] - 1.0)
+                * 1.6
+                * (rng.random(span) < 0.5)
+                * rng.lognormal(-0.045, 0.3, span)
+            )
         gambling = np.zeros(span)
         if row["credit_discipline"] < -1.2 and rng.random() < 0.35:
             gambling = level * 0.02 * rng.lognormal(0, 0.6, span) * (rng.random(span) < 0.6)
