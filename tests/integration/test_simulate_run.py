@@ -190,6 +190,7 @@ def test_describe_reports_plausible_rates(sim: Path) -> None:
     for row in d.industries:
         assert 0.05 < row["gross_margin"] < 0.7
         assert 0.01 < row["true_pd"] < 0.2
+        assert 0.005 < row["default_rate"] < 0.2, row
     manifest = json.loads((sim / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["counts"]["statements/transactions"] > 3000 * 28 * 40
     # every file is listed with its digest; truth is apart from the observable tables

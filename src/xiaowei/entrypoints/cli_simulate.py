@@ -126,15 +126,17 @@ def describe_cmd(
             highlight=False,
         )
         mix = Table(title="industry mix 行业结构")
-        for col in ("industry", "businesses", "share", "gross_margin", "true_pd"):
+        for col in ("industry", "businesses", "share", "gross_margin", "true_pd", "default_rate"):
             mix.add_column(col, justify="left" if col == "industry" else "right")
         for row in d.industries:
+            observed = row["default_rate"]
             mix.add_row(
                 row["industry"],
                 f"{row['businesses']:,}",
                 f"{row['share']:.1%}",
                 f"{row['gross_margin']:.1%}",
                 f"{row['true_pd']:.1%}",
+                "-" if observed is None else f"{observed:.1%}",
             )
         console.print(mix)
         counts = Table(title="tables 数据表")

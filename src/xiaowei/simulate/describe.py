@@ -74,13 +74,23 @@ def describe(out: Path) -> Description:
     flags = ("inflates_sales", "hides_debt", "round_trips")
     fraud = {f: _mean(truth[f]) for f in flags}
     any_fraud = float(truth.select(pl.any_horizontal(*flags).mean()).item())
+    joined = businesses.join(
+        truth.select("business_id", "pd_12m", "gross_margin"), on="business_id"
+    )
+    if outcomes_dir.exists():
+        joined = joined.join(
+            read_table(out, "loans/outcomes").select("business_id", "default_12m"),
+            on="business_id",
+        )
+    else:
+        joined = joined.with_columns(pl.lit(None, dtype=pl.Boolean).alias("default_12m"))
     mix = (
-        businesses.join(truth.select("business_id", "pd_12m", "gross_margin"), on="business_id")
-        .group_by("industry")
+        joined.group_by("industry")
         .agg(
             pl.len().alias("businesses"),
             pl.col("gross_margin").mean().round(3).alias("gross_margin"),
             pl.col("pd_12m").mean().round(4).alias("true_pd"),
+            pl.col("default_12m").cast(pl.Float64).mean().round(4).alias("default_rate"),
         )
         .with_columns((pl.col("businesses") / businesses.height).round(3).alias("share"))
         .sort("businesses", descending=True)
