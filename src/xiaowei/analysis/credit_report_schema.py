@@ -286,8 +286,9 @@ def status_string_problem(status: str) -> str | None:
     ``/`` before the account opens and after it closes; an account opens on ``N`` or ``*``
     (nothing due yet) unless it was open before the window; while open, ``N``/``*``/``#`` may
     be followed by ``N``/``*``/``#``, ``1`` or ``C``; a delinquency ``k`` (1–7) by ``k``
-    (still one instalment behind), ``k+1`` (unpaid), ``N`` (cured), ``C`` (settled), or a
-    terminal ``D``/``Z``/``G``; ``7`` stays ``7``; the terminal codes ``C``/``D``/``Z``/``G``
+    (still behind), ``k+1`` (unpaid; ``7`` stays ``7``), a lower ``1``…``k-1`` (caught up in
+    part: the oldest overdue instalments paid, a later one still overdue), ``N`` (cured),
+    ``C`` (settled), or a terminal ``D``/``Z``/``G``; the terminal codes ``C``/``D``/``Z``/``G``
     close the account and only ``/`` follows; ``D``/``Z``/``G`` need a delinquency before
     (unless in the window's first month: what came before is not shown).
     """
@@ -315,8 +316,7 @@ def status_string_problem(status: str) -> str | None:
                 ok = c in _OPEN_ZERO or c in ("1", "C")
             else:
                 k = int(prev)
-                nxt = str(min(k + 1, 7))
-                ok = c in (prev, nxt, "N", "C", "D", "Z", "G")
+                ok = c in ("N", "C", "D", "Z", "G") or (c in _DIGITS and int(c) <= min(k + 1, 7))
             if not ok:
                 return f"{where}: not a valid transition"
             if c in _TERMINAL:

@@ -40,7 +40,10 @@ installment *k* is the one due in month on book *k*:
 Payments after the observation horizon (the last day of the month ``follow_months`` after the
 booking month) are not rendered; the outcomes are computed at that horizon by
 :func:`outcomes`, a pure function of the observable tables that also answers at any other
-horizon.
+horizon. Its two steps, :func:`installments_at` (when each installment was cleared) and
+:func:`performance`, take a horizon of each loan's own: the refresh credit report
+(:mod:`xiaowei.simulate.credit_report`) shows each loan as of the day before its report date
+with them.
 
 **Outcomes** (loan performance, 贷后表现), per loan, at horizon *H*:
 
@@ -78,6 +81,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -712,7 +716,8 @@ def outcomes(
     Payments after the horizon are ignored. An installment is cleared on the day the payments
     aimed at it reach its principal and interest, or, when a prepayment comes before its due
     date, on the prepayment's day; recoveries clear no installment (a recovered loan stays in
-    default). See the module docstring for the columns.
+    default). See the module docstring for the columns; :func:`installments_at` and
+    :func:`performance` are the two steps, for a horizon of each loan's own.
     """
     if (horizon_months is None) == (as_of is None):
         raise ValueError("give exactly one of horizon_months and as_of")
@@ -727,6 +732,34 @@ def outcomes(
     )
     if as_of is not None:
         horizon = horizon.filter(pl.col("start_date") <= pl.col("horizon"))
+    return performance(installments_at(schedule, repayments, horizon), grace_days=grace_days)
+
+
+class Clearing(NamedTuple):
+    """Installments and loans as seen at each loan's horizon (:func:`installments_at`).
+
+    ``installments``: ``loan_id, installment, due_date, principal_fen, interest_fen,
+    business_id, start_date, horizon, cleared_date`` (the day the installment was cleared, by
+    its own payments or by a prepayment; null if not by the horizon), ``installment_paid_fen``
+    (paid towards it by the horizon; null if nothing), ``prepaid_date``. ``loans``: ``loan_id,
+    prepaid_date, recovered_fen, paid_fen`` (only loans with a payment by their horizon).
+    """
+
+    installments: pl.DataFrame
+    loans: pl.DataFrame
+
+
+def installments_at(
+    schedule: pl.DataFrame, repayments: pl.DataFrame, horizon: pl.DataFrame
+) -> Clearing:
+    """When each installment of the loans of ``horizon`` was cleared (结清), up to each loan's
+    own ``horizon`` date (``horizon``: ``loan_id, business_id, start_date, horizon``).
+
+    A pure function of the observable tables: payments after the horizon are ignored; an
+    installment is cleared on the day the payments aimed at it reach its principal and
+    interest, or, when a prepayment comes before its due date, on the prepayment's day;
+    recoveries clear no installment.
+    """
     seen = repayments.join(horizon.select("loan_id", "horizon"), on="loan_id").filter(
         pl.col("pay_date") <= pl.col("horizon")
     )
@@ -746,16 +779,16 @@ def outcomes(
         aimed.join(inst, on=["loan_id", "installment"])
         .filter(pl.col("_cum") >= pl.col("principal_fen") + pl.col("interest_fen"))
         .group_by("loan_id", "installment")
-        .agg(pl.col("pay_date").min().alias("_cleared"))
+        .agg(pl.col("pay_date").min().alias("cleared_date"))
     )
     paid_on = aimed.group_by("loan_id", "installment").agg(
-        pl.col("amount_fen").sum().alias("_paid")
+        pl.col("amount_fen").sum().alias("installment_paid_fen")
     )
     per_loan = seen.group_by("loan_id").agg(
         pl.col("pay_date")
         .filter(pl.col("kind") == PaymentKind.PREPAYMENT.value)
         .min()
-        .alias("_prepaid_on"),
+        .alias("prepaid_date"),
         pl.col("amount_fen")
         .filter(pl.col("kind") == PaymentKind.RECOVERY.value)
         .sum()
@@ -766,20 +799,28 @@ def outcomes(
         inst.join(horizon, on="loan_id")
         .join(cleared, on=["loan_id", "installment"], how="left")
         .join(paid_on, on=["loan_id", "installment"], how="left")
-        .join(per_loan.select("loan_id", "_prepaid_on"), on="loan_id", how="left")
+        .join(per_loan.select("loan_id", "prepaid_date"), on="loan_id", how="left")
         .with_columns(
             pl.when(
-                pl.col("_cleared").is_null()
-                & pl.col("_prepaid_on").is_not_null()
-                & (pl.col("due_date") > pl.col("_prepaid_on"))
+                pl.col("cleared_date").is_null()
+                & pl.col("prepaid_date").is_not_null()
+                & (pl.col("due_date") > pl.col("prepaid_date"))
             )
-            .then(pl.col("_prepaid_on"))
-            .otherwise(pl.col("_cleared"))
-            .alias("_cleared")
+            .then(pl.col("prepaid_date"))
+            .otherwise(pl.col("cleared_date"))
+            .alias("cleared_date")
         )
     )
+    return Clearing(grid, per_loan)
+
+
+def performance(clearing: Clearing, *, grace_days: int = 3) -> pl.DataFrame:
+    """The columns of :func:`outcomes` (days past due, defaults, balances) from a
+    :class:`Clearing`, each loan at its own horizon."""
+    grid, per_loan = clearing
     last_unpaid_day = pl.min_horizontal(
-        pl.col("_cleared").fill_null(pl.col("horizon") + pl.duration(days=1)) - pl.duration(days=1),
+        pl.col("cleared_date").fill_null(pl.col("horizon") + pl.duration(days=1))
+        - pl.duration(days=1),
         pl.col("horizon"),
     )
     late = (last_unpaid_day - pl.col("due_date")).dt.total_days()
@@ -787,7 +828,7 @@ def outcomes(
         pl.col("due_date").dt.month().cast(pl.Int32)
         - pl.col("start_date").dt.month().cast(pl.Int32)
     )
-    is_cleared = pl.col("_cleared").is_not_null()
+    is_cleared = pl.col("cleared_date").is_not_null()
     grid = grid.with_columns(
         pl.when((pl.col("due_date") <= pl.col("horizon")) & (late > grace_days))
         .then(late)
@@ -795,7 +836,7 @@ def outcomes(
         .alias("_dpd"),
         pl.when(
             (pl.col("due_date") <= pl.col("horizon"))
-            & pl.col("_cleared").is_null()
+            & pl.col("cleared_date").is_null()
             & ((pl.col("horizon") - pl.col("due_date")).dt.total_days() > grace_days)
         )
         .then((pl.col("horizon") - pl.col("due_date")).dt.total_days())
@@ -807,7 +848,7 @@ def outcomes(
         .then(0)
         .otherwise(
             pl.col("principal_fen")
-            - (pl.col("_paid").fill_null(0) - pl.col("interest_fen"))
+            - (pl.col("installment_paid_fen").fill_null(0) - pl.col("interest_fen"))
             .clip(0, None)
             .clip(None, pl.col("principal_fen"))
         )
@@ -852,7 +893,7 @@ def outcomes(
         (pl.col("max_dpd") >= DEFAULT_DPD).alias("ever_90dpd"),
         "default_12m",
         (pl.col("default_12m") | pl.col("default_12m_final")).alias("default_12m_final"),
-        pl.col("_prepaid_on").is_not_null().alias("prepaid"),
+        pl.col("prepaid_date").is_not_null().alias("prepaid"),
         pl.col("recovered_fen").cast(pl.Int64),
         pl.col("paid_fen").cast(pl.Int64),
         (pl.col("_principal_left") - pl.col("recovered_fen"))

@@ -42,6 +42,30 @@ What is drawn from which latent variable:
   to the product as :mod:`xiaowei.simulate.behaviour` books it), its balance at the report
   date, and a five-category class that worsens once the borrower has defaulted per
   ``timeline``.
+* **Our own loan (本机构贷款).** The refresh shows the loan of
+  :mod:`xiaowei.simulate.behaviour` (same terms, schedule and payments as ``loans/*``) as a D1
+  account of this institution (小额贷款公司 51, 个人经营性贷款 41) when it started before the
+  report date; it is the owner's for a 个体工商户 and the firm's for a company, which has no
+  enterprise refresh, so a company's loan is not in the personal report. Everything is as of
+  the day before the report (信息报告日期), from behaviour's
+  :func:`~xiaowei.simulate.behaviour.installments_at` and ``performance`` at that day: the
+  balance is the principal outstanding (a recovery, 清收, lowers it, principal first), the
+  account is settled (结清, ``C``) once every installment is cleared (paid off or prepaid, 提前结清
+  in ``F``), else overdue (逾期) when days past due (beyond the product's grace days) are
+  positive; the five-category class (五级分类) maps days past due 0 → 1 正常, 1–90 → 2 关注,
+  91–180 → 3 次级, 181–360 → 4 可疑, beyond 360 → 5 损失. The monthly status is the worst days
+  past due of the month (at month end while an installment stays unpaid, the day before its
+  payment when it comes within the month), as 1–30 → ``1``, 31–60 → ``2``, …, beyond 180 →
+  ``7`` (never more than one level up a month: the grammar's rule, which binds only for due
+  days early in a month, never with the day-20 products of the catalogue), so the worst digit
+  is the level of ``loans/outcomes``' ``max_dpd`` at that day; ``N`` when the month's
+  installment was paid by its due date or within the grace days (or falls due after the
+  report date), ``*`` in a month with nothing due (the open month), ``C`` in the month the
+  loan was settled (a delinquency earlier in that month is not shown), ``/`` after. As in
+  ``loans/outcomes``, a recovery clears no installment: the status stays delinquent and the
+  overdue amounts are the installments' unpaid principal and interest, which can exceed the
+  balance after a recovery. Our post-loan checks (贷后管理 queries) stop once the loan is
+  settled.
 * **Public records (PF 公共信息).** Tax arrears, civil judgments and enforcement before the
   application for some of the undisciplined; after a default, a lawsuit and enforcement
   appear in the refresh for some defaulters.
@@ -55,8 +79,9 @@ whatever the chunk it falls in.
 Tables: ``credit_reports/index`` (observable: ``report_id, business_id, subject, kind,
 report_date``), truth ``credit_report_truth`` (one row per account of each report:
 ``report_id, business_id, subject, kind, account_id, origin, debt_id, declared,
-hidden_reported``). Documents: ``credit_reports/personal``, ``credit_reports/personal_refresh``
-and ``credit_reports/enterprise``.
+hidden_reported``; ``origin`` is ``current``, ``history``, ``after_application``,
+``collection`` or ``own_loan``). Documents: ``credit_reports/personal``,
+``credit_reports/personal_refresh`` and ``credit_reports/enterprise``.
 """
 
 from __future__ import annotations
@@ -81,7 +106,8 @@ from xiaowei.analysis.credit_report_schema import (
 )
 from xiaowei.core.money import to_cents
 from xiaowei.lending.catalogue import load_catalogue
-from xiaowei.simulate import vocab
+from xiaowei.lending.schedule import Frequency, RepaymentMethod
+from xiaowei.simulate import behaviour, vocab
 from xiaowei.simulate.latent import month_index, month_start
 from xiaowei.simulate.output import Rendered
 from xiaowei.simulate.random import Stream
@@ -101,6 +127,7 @@ JUDGMENT_CAUSES = ("民间借贷纠纷", "买卖合同纠纷", "金融借款合�
 PENALTIES = ("未按规定公示年度报告", "销售不合格产品", "违反食品安全管理规定", "未按期申报纳税")
 
 NEVER = 1 << 30  # a month column later than any
+_EPOCH = date(1970, 1, 1)
 # Monthly chain of a delinquent account (逾期迁徙): chance to cure and to roll, by level 0–7.
 BASE_CURE = np.array([0.0, 0.75, 0.55, 0.40, 0.30, 0.25, 0.20, 0.12])
 BASE_ROLL = np.array([0.0, 0.10, 0.25, 0.40, 0.45, 0.50, 0.55, 0.0])
@@ -901,6 +928,325 @@ def _collection_account(col: dict[str, Any], account_id: str, rep: _Report) -> d
     }
 
 
+# --- our own loan (本机构贷款) ------------------------------------------------------------------
+
+OWN_ACCOUNT_SEQ = 800  # our loan's account id: P{business_id:08d}800
+# Repayment method (还款方式) and frequency (还款频率) codes of behaviour's loan terms.
+_METHOD_CODES = {
+    RepaymentMethod.EQUAL_INSTALLMENT.value: "11",  # 分期等额本息
+    RepaymentMethod.EQUAL_PRINCIPAL.value: "12",  # 分期等额本金
+    RepaymentMethod.INTEREST_ONLY.value: "13",  # 到期还本分期结息
+}
+_OTHER_METHOD = "19"  # 其他类型分期还款 (balloon, seasonal)
+_FREQUENCY_CODES = {Frequency.MONTHLY.value: "03", Frequency.QUARTERLY.value: "04"}
+_NO_DAY = 1 << 40  # a day number later than any report
+
+
+@dataclass(frozen=True, slots=True)
+class _OwnLoan:
+    """Our loan to one business as the refresh report shows it, at ``as_of`` (the day before
+    the report: 信息报告日期). Amounts in yuan (元, rounded half up from fen)."""
+
+    as_of: date
+    start: date
+    maturity: date  # the last installment's due date (到期日期)
+    installments: int
+    amount: int
+    method: str
+    frequency: str
+    guarantee: str
+    first_month: int  # absolute month of ``codes[0]``, the open month
+    codes: str  # one status code a month, the open month to the report month
+    overdue: tuple[tuple[int, int], ...]  # (absolute month, yuan) of the months coded 1–7
+    closed: date | None  # settled (结清): the day the last installment was cleared
+    balance: int  # principal outstanding (本金余额)
+    dpd: int  # days past due at ``as_of`` (beyond the grace days)
+    due: int  # scheduled principal and interest due in the report month (本月应还款)
+    overdue_now: int  # unpaid principal and interest of the installments past due
+    overdue_periods: int  # installments past due (当前逾期期数)
+    remaining: int  # installments not yet due (剩余还款期数)
+    prepayment: tuple[date, int] | None  # 提前结清: day and amount paid
+
+
+def _yuan_round(fen: npt.NDArray[np.int64]) -> I64:
+    """Fen to whole yuan, rounded half up (四舍五入), as the report prints amounts."""
+    out: I64 = (fen + 50) // 100
+    return out
+
+
+def _yuan_half_up(fen: int | np.integer[Any]) -> int:
+    return (int(fen) + 50) // 100
+
+
+def _day_numbers(series: pl.Series) -> I64:
+    out: I64 = series.cast(pl.Date).to_physical().to_numpy().astype(np.int64)
+    return out
+
+
+def _month_of_days(day: I64) -> I64:
+    """Absolute month index (year × 12 + month − 1) of day numbers since 1970-01-01."""
+    out: I64 = day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) + 1970 * 12
+    return out
+
+
+def _first_day(month: I64) -> I64:
+    """Day number of the first day of absolute month ``month``."""
+    out: I64 = (month - 1970 * 12).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+    return out
+
+
+def _five_category_dpd(dpd: int) -> str:
+    """Five-category class (五级分类) of days past due: the conventional mapping 0 → 1 正常,
+    1–90 → 2 关注, 91–180 → 3 次级, 181–360 → 4 可疑, beyond 360 → 5 损失."""
+    if dpd <= 0:
+        return "1"
+    if dpd <= 90:
+        return "2"
+    if dpd <= 180:
+        return "3"
+    return "4" if dpd <= 360 else "5"
+
+
+def _own_loans(chunk: Chunk, businesses: list[_Business]) -> dict[int, _OwnLoan]:
+    """Our loan to every business with a refresh report, as of the day before that report.
+
+    The loans, schedules and payments are :mod:`xiaowei.simulate.behaviour`'s own
+    (``loan_terms``, ``schedules``, ``payment_paths``: the same rows as ``loans/*``), and the
+    installments' clearing, the days past due and the principal outstanding are its
+    :func:`~xiaowei.simulate.behaviour.installments_at` and
+    :func:`~xiaowei.simulate.behaviour.performance` at that day, so the report agrees with
+    ``loans/outcomes`` computed at the same date. Loans not started by then are left out.
+    """
+    as_of = {b.bid: b.ref_date - timedelta(days=1) for b in businesses if b.ref_date is not None}
+    if not as_of:
+        return {}
+    product = behaviour.catalogue_product(chunk.config.product_code)
+    grace = product.overdue_grace_days
+    dates = pl.DataFrame(
+        {"business_id": list(as_of), "horizon": list(as_of.values())},
+        schema={"business_id": pl.Int64, "horizon": pl.Date},
+    )
+    loans = (
+        behaviour.loan_terms(chunk)
+        .join(dates, on="business_id", maintain_order="left")
+        .filter(pl.col("start_date") <= pl.col("horizon"))
+    )
+    if not loans.height:
+        return {}
+    horizon = loans.select("loan_id", "business_id", "start_date", "horizon")
+    loans = loans.drop("horizon")
+    schedule = behaviour.schedules(loans, product)
+    repayments, _ = behaviour.payment_paths(chunk, loans, schedule, product)
+    clearing = behaviour.installments_at(schedule, repayments, horizon)
+    perf = behaviour.performance(clearing, grace_days=grace)
+    perf = horizon.select("loan_id").join(perf, on="loan_id", how="left", maintain_order="left")
+
+    # Per installment, grouped by loan in the order of ``horizon``.
+    loan_ids = horizon["loan_id"].to_numpy().astype(np.int64)
+    n_loans = len(loan_ids)
+    paid_before = (
+        repayments.filter(pl.col("installment").is_not_null())
+        .join(
+            clearing.installments.select("loan_id", "installment", "cleared_date", "horizon"),
+            on=["loan_id", "installment"],
+        )
+        .filter(
+            (pl.col("pay_date") <= pl.col("horizon"))
+            & (pl.col("cleared_date").is_null() | (pl.col("pay_date") < pl.col("cleared_date")))
+        )
+        .group_by("loan_id", "installment")
+        .agg(pl.col("amount_fen").sum().alias("_before"))
+    )
+    inst = (
+        clearing.installments.join(paid_before, on=["loan_id", "installment"], how="left")
+        .with_columns(pl.col("_before").fill_null(0))
+        .sort("loan_id", "installment")
+    )
+    li = np.searchsorted(loan_ids, inst["loan_id"].to_numpy().astype(np.int64))
+    if not np.all(np.diff(loan_ids) > 0):
+        raise AssertionError("loans are expected in loan_id order")
+    counts = np.bincount(li, minlength=n_loans)
+    if counts.min() < 1:
+        raise AssertionError("every loan has a schedule")
+    offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    due = _day_numbers(inst["due_date"])
+    cleared = np.where(
+        inst["cleared_date"].is_null().to_numpy(),
+        _NO_DAY,
+        _day_numbers(inst["cleared_date"].fill_null(_EPOCH)),
+    )
+    owed = (inst["principal_fen"] + inst["interest_fen"]).to_numpy().astype(np.int64)
+    unpaid = np.maximum(owed - inst["_before"].to_numpy().astype(np.int64), 0)
+    e_loan = _day_numbers(horizon["horizon"])
+    e = e_loan[li]
+    open_month = _month_of_days(_day_numbers(horizon["start_date"]))
+    report_month = _month_of_days(e_loan)
+    span = report_month - open_month + 1  # months from the open month to the report month
+    due_month = _month_of_days(due)
+    last_unpaid = np.minimum(cleared - 1, e)  # the last day an installment was unpaid (by e)
+
+    # The worst days past due of each month (beyond the grace days), the unpaid amount of the
+    # installments past due in it, and whether an installment falls due in it.
+    width = int(span.max())
+    worst = np.zeros((n_loans, width), dtype=np.int64)
+    amount = np.zeros((n_loans, width), dtype=np.int64)
+    due_in = np.zeros((n_loans, width), dtype=np.bool_)
+    for j in range(width):
+        month = open_month[li] + j
+        t = np.minimum(_first_day(month + 1) - 1, last_unpaid)
+        late = (j < span[li]) & (t >= _first_day(month)) & (t - due > grace)
+        worst[:, j] = np.maximum.reduceat(np.where(late, t - due, 0), offsets)
+        amount[:, j] = np.add.reduceat(np.where(late, unpaid, 0), offsets)
+        due_in[:, j] = np.add.reduceat((due_month == month).astype(np.int64), offsets) > 0
+    level = np.minimum((worst + 29) // 30, 7)
+    for j in range(1, width):  # never more than one level up a month (the grammar's rule)
+        level[:, j] = np.minimum(level[:, j], level[:, j - 1] + 1)
+
+    closed = perf["closed"].to_numpy()
+    settled_day = np.maximum.reduceat(np.where(cleared < _NO_DAY, cleared, 0), offsets)
+    settled_col = np.where(closed, _month_of_days(settled_day) - open_month, NEVER)
+    cols = np.arange(width)[np.newaxis, :]
+    codes = np.where(level > 0, DIGIT[level], np.uint8(N_))
+    prev_digit = np.concatenate([np.zeros((n_loans, 1), np.bool_), level[:, :-1] > 0], axis=1)
+    codes = np.where((level == 0) & ~due_in & ~prev_digit, np.uint8(STAR), codes)
+    codes = np.where(cols == settled_col[:, None], np.uint8(ord("C")), codes)
+    codes = np.where(cols > settled_col[:, None], np.uint8(SLASH), codes)
+    digit = (level > 0) & (cols < settled_col[:, None])
+    amount_yuan = np.maximum(_yuan_round(amount), 1)
+
+    past_due = (cleared > e) & (e - due > grace)
+    overdue_now = np.add.reduceat(np.where(past_due, unpaid, 0), offsets)
+    overdue_periods = np.add.reduceat(past_due.astype(np.int64), offsets)
+    due_now = np.add.reduceat(np.where(due_month == report_month[li], owed, 0), offsets)
+    remaining = np.add.reduceat((due > e).astype(np.int64), offsets)
+    maturity = np.maximum.reduceat(due, offsets)
+
+    prepaid = dict(
+        repayments.join(horizon.select("loan_id", "horizon"), on="loan_id")
+        .filter(
+            (pl.col("kind") == behaviour.PaymentKind.PREPAYMENT.value)
+            & (pl.col("pay_date") <= pl.col("horizon"))
+        )
+        .group_by("loan_id")
+        .agg(pl.struct("pay_date", "amount_fen").first())
+        .iter_rows()
+    )
+    guaranteed = set(chunk.edges["borrower_id"].to_list()) if chunk.edges.height else set()
+    terms = loans.select("loan_id", "business_id", "principal_fen", "method", "frequency")
+    balance = _yuan_round(perf["principal_outstanding_fen"].to_numpy().astype(np.int64))
+    dpd = perf["dpd"].to_numpy().astype(np.int64)
+    start = horizon["start_date"].to_list()
+    out: dict[int, _OwnLoan] = {}
+    for k, (loan_id, bid, principal, method, frequency) in enumerate(terms.iter_rows()):
+        if loan_id != loan_ids[k]:
+            raise AssertionError("loan terms and horizons are out of step")
+        n = int(span[k])
+        row = codes[k, :n]
+        months = [
+            (int(open_month[k]) + j, int(amount_yuan[k, j]))
+            for j in np.flatnonzero(digit[k, :n]).tolist()
+        ]
+        pre = prepaid.get(loan_id)
+        out[int(bid)] = _OwnLoan(
+            as_of=as_of[int(bid)],
+            start=start[k],
+            maturity=_EPOCH + timedelta(days=int(maturity[k])),
+            installments=int(counts[k]),
+            amount=_yuan_half_up(principal),
+            method=_METHOD_CODES.get(method, _OTHER_METHOD),
+            frequency=_FREQUENCY_CODES.get(frequency, "99"),
+            guarantee="3" if bid in guaranteed else "4",
+            first_month=int(open_month[k]),
+            codes=row.tobytes().decode("ascii"),
+            overdue=tuple(months),
+            closed=_EPOCH + timedelta(days=int(settled_day[k])) if closed[k] else None,
+            balance=0 if closed[k] else int(balance[k]),
+            dpd=int(dpd[k]),
+            due=_yuan_half_up(due_now[k]),
+            overdue_now=_yuan_half_up(overdue_now[k]),
+            overdue_periods=int(overdue_periods[k]),
+            remaining=int(remaining[k]),
+            prepayment=None if pre is None else (pre["pay_date"], _yuan_half_up(pre["amount_fen"])),
+        )
+    return out
+
+
+def _own_account(biz: _Business, loan: _OwnLoan, rep: _Report) -> dict[str, Any]:
+    """Our loan as a D1 account (个人经营性贷款) of the owner's refresh report."""
+    w0 = biz.base + rep.col - (HISTORY_MONTHS - 1)  # absolute month of the window's start
+    if loan.first_month + len(loan.codes) - 1 != biz.base + rep.col:
+        raise AssertionError("our loan's history must end in the report month")
+    lead = loan.first_month - w0
+    status = ("/" * lead + loan.codes) if lead >= 0 else loan.codes[-lead:]
+    if loan.closed is not None:
+        latest = {
+            "account_status": "3",
+            "five_category": None,
+            "repayment_status": "C",
+            "balance_yuan": 0,
+            "closed_date": loan.closed.isoformat(),
+            "report_date": loan.closed.isoformat(),
+        }
+        month_seg = None
+    else:
+        latest = {
+            "account_status": "2" if loan.dpd > 0 else "1",
+            "five_category": _five_category_dpd(loan.dpd),
+            "repayment_status": status[-1],
+            "balance_yuan": loan.balance,
+            "closed_date": None,
+            "report_date": loan.as_of.isoformat(),
+        }
+        month_seg = {
+            "month": _ym(biz.base + rep.col),
+            "due_yuan": loan.due,
+            "overdue_yuan": loan.overdue_now,
+            "overdue_periods": loan.overdue_periods,
+            "remaining_periods": loan.remaining,
+            "used_yuan": None,
+        }
+    special = []
+    if loan.prepayment is not None:
+        day, paid = loan.prepayment
+        special.append(
+            {
+                "type": "5",
+                "date": day.isoformat(),
+                "months_changed": 0,
+                "amount_yuan": paid,
+                "detail": "提前结清",
+            }
+        )
+    return {
+        "A": {
+            "account_id": f"P{biz.bid:08d}{OWN_ACCOUNT_SEQ:03d}",
+            "account_type": "D1",
+            "institution_type": OWN_INSTITUTION_TYPE,
+            "institution": OWN_INSTITUTION,
+            "business_type": "41",
+            "currency": "CNY",
+            "repayment_method": loan.method,
+            "repayment_frequency": loan.frequency,
+            "guarantee_type": loan.guarantee,
+            "amount_yuan": loan.amount,
+            "credit_limit_yuan": None,
+            "open_date": loan.start.isoformat(),
+            "due_date": loan.maturity.isoformat(),
+            "installments": loan.installments,
+        },
+        "B": latest,
+        "C": month_seg,
+        "E": {
+            "start_month": _ym(w0),
+            "end_month": _ym(biz.base + rep.col),
+            "months": HISTORY_MONTHS,
+            "status": status,
+            "overdue": [{"month": _ym(m), "amount_yuan": a} for m, a in loan.overdue if m >= w0],
+        },
+        "F": special,
+    }
+
+
 # --- query records, public records, guarantees -------------------------------------------------
 
 Query = tuple[date, str, str, str]  # date, institution type, institution, reason
@@ -920,6 +1266,7 @@ def _queries(
     closed_at: I64,
     guaranteed: list[dict[str, Any]],
     rng: np.random.Generator,
+    settled: date | None = None,
 ) -> list[Query]:
     """Every query of the owner's report over the horizon of both reports (查询记录)."""
     end = biz.ref_date if biz.ref_date is not None else biz.app_date
@@ -977,11 +1324,13 @@ def _queries(
             if start <= asked < end:
                 out.append((asked, OWN_INSTITUTION_TYPE, OWN_INSTITUTION, "08"))
 
-    # this institution: the application itself, then post-loan checks every quarter
+    # this institution: the application itself, then post-loan checks every quarter while our
+    # loan is outstanding (until ``settled``, the day it was settled, if it was)
     if biz.ref_date is not None:
         out.append((biz.app_date, OWN_INSTITUTION_TYPE, OWN_INSTITUTION, "02"))
+        stop = end if settled is None else min(end, settled)
         k = 3
-        while (asked := _add_months(biz.booking_date, k)) < end:
+        while (asked := _add_months(biz.booking_date, k)) < stop:
             out.append((asked, OWN_INSTITUTION_TYPE, OWN_INSTITUTION, "01"))
             k += 3
     return [q for q in out if start <= q[0] <= end]
@@ -1330,12 +1679,15 @@ def _personal_document(
     queries: list[Query],
     records: list[_Record],
     liabilities: list[dict[str, Any]],
+    own: _OwnLoan | None = None,
 ) -> tuple[dict[str, Any], list[int]]:
     rows = _window_accounts(biz, c, closed_at, rep, "P")
     accounts = [_personal_account(biz, c, a, codes, levels, closed_at, rep) for a in rows]
     for k, col in enumerate(collections):
         if col["opened"] <= rep.day:
             accounts.append(_collection_account(col, f"P{biz.bid:08d}{900 + k:03d}", rep))
+    if own is not None:
+        accounts.append(_own_account(biz, own, rep))
     accounts.sort(key=lambda x: (x["A"]["open_date"], x["A"]["account_id"]))
     start = rep.day - timedelta(days=730)
     shown = sorted(
@@ -1618,6 +1970,7 @@ def _render(chunk: Chunk) -> Rendered:
     follow = cfg.follow_months
     h = HISTORY_MONTHS + follow
     businesses = _businesses(chunk)
+    own_loans = _own_loans(chunk, businesses) if follow > 0 else {}
     debts_by: dict[int, list[dict[str, Any]]] = {}
     for d in chunk.debts.sort("debt_id").iter_rows(named=True):
         debts_by.setdefault(int(d["business_id"]), []).append(d)
@@ -1672,7 +2025,9 @@ def _render(chunk: Chunk) -> Rendered:
     index: list[tuple[str, int, str, str, date]] = []
     truth: list[tuple[str, int, str, str, str, str, int | None, bool | None, bool]] = []
 
-    def note(doc: dict[str, Any], rep: _Report, rows: list[int], extra: list[int]) -> None:
+    def note(
+        doc: dict[str, Any], rep: _Report, rows: list[int], extra: list[int], *, own: bool
+    ) -> None:
         index.append((rep.report_id, doc["business_id"], rep.subject, rep.kind, rep.day))
         for a in rows:
             declared = c["declared"][a]
@@ -1703,10 +2058,26 @@ def _render(chunk: Chunk) -> Rendered:
                     False,
                 )
             )
+        if own:
+            truth.append(
+                (
+                    rep.report_id,
+                    doc["business_id"],
+                    rep.subject,
+                    rep.kind,
+                    f"P{doc['business_id']:08d}{OWN_ACCOUNT_SEQ:03d}",
+                    "own_loan",
+                    None,
+                    None,
+                    False,
+                )
+            )
 
     for biz in businesses:
         guaranteed = guaranteed_by.get(biz.bid, [])
-        queries = _queries(biz, c, closed_at, guaranteed, biz.queries_rng)
+        own_loan = own_loans.get(biz.bid)
+        settled = None if own_loan is None else own_loan.closed
+        queries = _queries(biz, c, closed_at, guaranteed, biz.queries_rng, settled)
         loan = _yuan(min(max(biz.requested_fen, limits[0]), limits[1]))
         records = _public_records(biz, loan, chunk.rng(biz.bid, Stream.CREDIT_PUBLIC))
         reps = [
@@ -1730,11 +2101,23 @@ def _render(chunk: Chunk) -> Rendered:
             )
         for rep in reps:
             liab = [] if biz.company else _liabilities(biz, guaranteed, rep, limits)
+            # our loan is the owner's for a 个体工商户, the firm's (no refresh report) otherwise
+            own = own_loan if rep.kind == "refresh" and not biz.company else None
             doc, rows = _personal_document(
-                biz, rep, c, codes, levels, closed_at, collections[biz.bid], queries, records, liab
+                biz,
+                rep,
+                c,
+                codes,
+                levels,
+                closed_at,
+                collections[biz.bid],
+                queries,
+                records,
+                liab,
+                own,
             )
             shown_c1 = [k for k, col in enumerate(collections[biz.bid]) if col["opened"] <= rep.day]
-            note(doc, rep, rows, shown_c1)
+            note(doc, rep, rows, shown_c1, own=own is not None)
             (personal if rep.kind == "application" else refresh).append(doc)
         if biz.company:
             rep = _Report(
@@ -1746,7 +2129,7 @@ def _render(chunk: Chunk) -> Rendered:
             )
             liab = _liabilities(biz, guaranteed, rep, limits)
             doc, rows = _enterprise_document(biz, rep, c, levels, closed_at, records, liab)
-            note(doc, rep, rows, [])
+            note(doc, rep, rows, [], own=False)
             enterprise.append(doc)
 
     documents = {"credit_reports/personal": personal, "credit_reports/enterprise": enterprise}

@@ -27,16 +27,22 @@ Construction (every amount in integer fen, whole yuan):
    (inventory, receivable and fixed-asset months of :class:`~xiaowei.simulate.config.Industry`)
    and the business's sales level around that date, with every debt at its balance then
    (amortised back linearly from the application balance; revolving lines drawn near it; debts
-   opened later are absent). The current sheet takes its non-cash items from the structure at
-   the application date and its bank deposits (银行存款) as the plug that makes the true
-   identity exact:
-   ``E₁ = E₀ + P_true + injections + appreciation − withdrawals − depreciation``
-   (a shortfall below a minimum of deposits becomes an other liability: money owed to
-   relatives, wages and taxes payable).
+   opened later are absent). The current sheet takes its items from the structure at the
+   application date. The bank deposits (银行存款) of both sheets are what the bank statements
+   show on those dates, read off them by the officer
+   (:func:`xiaowei.simulate.statements.deposit_balances`, see :mod:`xiaowei.simulate.deposits`
+   for the check point and the level). The plug that makes the true identity exact,
+   ``E₁ = E₀ + P_true + injections + appreciation − withdrawals − depreciation``,
+   is other operating assets (其他经营资产: money lent to relatives or customers) when
+   positive and other liabilities (money owed to relatives, wages and taxes payable) when
+   negative: the flows the statements carry and the items of the sheets drawn here do not
+   balance by themselves (measured, 10,000 businesses: the plug's quartiles are about −0.5 and
+   +0.7 months of sales, 44 % negative).
 2. **The honest file.** ``P_clean`` is the P&L an honest owner would state: true sales with a
    small noise (±3 %), the margin of the stated products, true costs and the interest on every
    debt. The declared current sheet is the true one (the officer counts it). The declared
-   check-point sheet is the officer's reconstruction of the past; its bank deposits absorb the
+   check-point sheet is the officer's reconstruction of the past; its cash on hand (现金, the
+   one item no document backs; a shortfall below zero becomes an other liability) absorbs the
    gap between the honest story and the truth plus a small reconciliation error
    ``η·|P_clean|`` (η ~ N(0, 2 %) for most, N(0, 8 %) for an eighth: the officer's own
    slips). For an honest business the deviation of the cross-check is therefore exactly
@@ -47,12 +53,15 @@ Construction (every amount in integer fen, whole yuan):
    * *inflated sales* (虚增销售): monthly sales stated as true × ``sales_inflation`` (±4 %); 40 %
      of the inflaters also state products with a margin 3–8 points above the truth. Period
      profit, hence expected equity, is too high: deviation = the invented gross profit. Measured
-     (10,000 businesses, seed 1): median 70 % of the stated period profit (quartiles 52–97 %;
+     (10,000 businesses, seed 1): median 61 % of the stated period profit (quartiles 50–74 %;
      higher where the true profit is thin or negative).
    * *inflated assets* (虚增资产): 40 % of the inflaters also overstate the current inventory
      and receivables to cover 20–80 % of that gap (the actual equity rises towards the
-     expected), so their deviation is smaller (median 36 %, quartiles 21–55 %) but their
-     declared equity is above the truth.
+     expected), so their deviation is smaller (median 30 %, quartiles 19–42 %) but their
+     declared equity is above the truth. Half of them put the whole cover in the current bank
+     deposits instead, above what the statements show (a balance shown before a large payment,
+     a relative's deposit counted as theirs): the only declared deposits that differ from the
+     statements (``overstated_deposits_fen`` in the truth).
    * *hidden debt* (隐瞒负债): undeclared debts (``declared`` false: a hider's non-bank debts,
      and the 3 % of debts honest owners forget) are left off both sheets and their interest off
      the P&L. Both equities are overstated by the hidden balance; the deviation is
@@ -87,8 +96,9 @@ Truth ``financial_manipulation``: business_id, kind (``none``/``inflated_sales``
 ``hidden_debt``/``inflated_assets``: the first that applies of inflated_assets, inflated_sales,
 hidden_debt), the flags inflated_sales, inflated_margin, inflated_assets, hidden_debt,
 hides_on_purpose, true and declared equities, equity_gap_fen (declared − true current equity
-= undeclared debt + asset inflation), undeclared debt at both dates, true and honest period
-profit, true and declared 12-month sales, true and declared gross margin.
+= undeclared debt + asset inflation), undeclared debt at both dates, asset_inflation_fen,
+overstated_deposits_fen (its part in the current deposits), true and honest period profit, true
+and declared 12-month sales, true and declared gross margin.
 """
 
 from __future__ import annotations
@@ -98,6 +108,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from xiaowei.simulate import statements
 from xiaowei.simulate.output import Rendered
 from xiaowei.simulate.random import Stream
 from xiaowei.simulate.world import Chunk
@@ -158,6 +169,7 @@ PRODUCTS: dict[str, tuple[tuple[str, float], ...]] = {
 # Shares and sizes of the items not in the industry table (documented design choices).
 MARGIN_INFLATER_SHARE = 0.4  # inflaters who also state a higher product margin
 ASSET_INFLATER_SHARE = 0.4  # inflaters who overstate current assets to cover the gap
+DEPOSIT_OVERSTATER_SHARE = 0.5  # asset inflaters who also overstate the current deposits
 INJECTION_SHARE = 0.12  # owners who put money in during the period (注资)
 WITHDRAWAL_SHARE = 0.45  # owners who take money out beyond the household budget (提款)
 CAPEX_SHARE = 0.25  # businesses that bought equipment or a vehicle in the period
@@ -220,7 +232,6 @@ def _month_dates(index: np.ndarray) -> np.ndarray:
 class _Draws:
     """Per-business random draws, made in a loop over businesses from their own streams."""
 
-    k: np.ndarray  # months between the check point and the application month
     u: np.ndarray  # (n, _U.N) uniforms, stream FINANCIALS
     z: np.ndarray  # (n, _Z.N) normals, stream FINANCIALS
     revolve: np.ndarray  # per debt: revolving balance at the check point / now
@@ -236,7 +247,7 @@ class _Draws:
 class _U:
     """Slots of the per-business uniforms (stream FINANCIALS): one purpose each."""
 
-    PREPAY, PREPAY0, PREPAY1, CASH0, CASH1, DEPOSITS0 = 0, 1, 2, 3, 4, 5
+    PREPAY, PREPAY0, PREPAY1, CASH0, CASH1, OVERSTATE = 0, 1, 2, 3, 4, 5
     VEHICLE, VEHICLE_SHARE, PROPERTY, PROPERTY_SIZE = 6, 7, 8, 9
     RENT_AHEAD, RENT_AHEAD0, RENT_AHEAD1, RENT_DEPOSIT, OTHER_OP, HOME = 10, 11, 12, 13, 14, 15
     PAYABLE_MONTHS, ADVANCE, ADVANCE0, ADVANCE1, OTHER_LIAB0, OTHER_LIAB1 = 16, 17, 18, 19, 20, 21
@@ -269,8 +280,6 @@ def _draw(
     debt_counts: np.ndarray,
 ) -> _Draws:
     n = len(ids)
-    kmax = min(12, n_months)
-    k = np.empty(n, dtype=np.int64)
     u = np.empty((n, _U.N))
     z = np.empty((n, _Z.N))
     revolve: list[np.ndarray] = []
@@ -287,7 +296,6 @@ def _draw(
     p_share: list[np.ndarray] = []
     for i, bid in enumerate(ids.tolist()):
         rng = chunk.rng(bid, Stream.FINANCIALS)
-        k[i] = rng.integers(6, kmax + 1)
         u[i] = rng.random(_U.N)
         z[i] = rng.standard_normal(_Z.N)
         revolve.append(rng.uniform(0.6, 1.3, int(debt_counts[i])))
@@ -340,7 +348,6 @@ def _draw(
         },
     )
     return _Draws(
-        k=k,
         u=u,
         z=z,
         revolve=cat(revolve, np.float64),
@@ -463,9 +470,15 @@ def _build(chunk: Chunk) -> dict[str, pl.DataFrame]:
         n,
     )
     dr = _draw(chunk, ids, industry, gm, inflates, n_inc, counts)
-    k, u, z, dd = dr.k, dr.u, dr.z, dr.d
-    cp_month = app_month - k
-    cp_date = _month_dates(cp_month) - np.timedelta64(1, "D")  # last day of the month before
+    u, z, dd = dr.u, dr.z, dr.d
+    # the check point and the bank deposits on both dates: what the statements show
+    shown = statements.deposit_balances(chunk)
+    if not np.array_equal(shown["business_id"].to_numpy(), ids):
+        raise ValueError("statements and financials disagree on the businesses")
+    cp_date = shown["check_point"].to_numpy().astype("datetime64[D]")
+    k = app_month - (cp_date.astype("datetime64[M]").astype(np.int64) + _EPOCH_MONTH) - 1
+    deposits0 = shown["check_point_fen"].to_numpy()
+    deposits1 = shown["application_fen"].to_numpy()
     debt = _debt_balances(debts, ids, app_month, cp_date, k, dr.revolve, n_inc)
     owner = debt["owner"]
     declared = debts["declared"].to_numpy()
@@ -533,7 +546,6 @@ def _build(chunk: Chunk) -> dict[str, pl.DataFrame]:
     prepayments1 = _fen(prepay * q1 * 0.3 * u[:, _U.PREPAY1])
     cash0 = _fen(s0 * (0.02 + 0.1 * u[:, _U.CASH0]))
     cash1 = _fen(s1 * (0.02 + 0.1 * u[:, _U.CASH1]))
-    deposits0 = _fen(s0 * (0.2 + u[:, _U.DEPOSITS0]))
     fixed0 = fa_m * level * f_fa
     has_vehicle = u[:, _U.VEHICLE] < 0.7
     veh_share = has_vehicle * (0.1 + 0.4 * u[:, _U.VEHICLE_SHARE])
@@ -622,7 +634,7 @@ def _build(chunk: Chunk) -> dict[str, pl.DataFrame]:
     e1_true = e0_true + p_true + injections + appreciation - withdrawals - depreciation
     true1: dict[str, np.ndarray] = {
         "cash_fen": cash1,
-        "bank_deposits_fen": np.zeros(n, dtype=np.int64),
+        "bank_deposits_fen": deposits1,
         "receivables_fen": receivables1,
         "prepayments_fen": prepayments1,
         "inventory_fen": inventory1,
@@ -639,11 +651,11 @@ def _build(chunk: Chunk) -> dict[str, pl.DataFrame]:
         "private_loans_fen": loans1_all[2],
         "other_liabilities_fen": other_liab1,
     }
-    # bank deposits: the plug of the true identity; a shortfall is owed to others
+    # the plug of the true identity: other operating assets (money lent out) if positive,
+    # other liabilities (money owed to relatives, wages and taxes payable) if negative
     plug = e1_true - _equity(true1)
-    floor = _fen(0.05 * s1)
-    true1["bank_deposits_fen"] = np.maximum(plug, floor)
-    true1["other_liabilities_fen"] = other_liab1 + np.maximum(floor - plug, 0)
+    true1["other_operating_assets_fen"] = other_op + np.maximum(plug, 0)
+    true1["other_liabilities_fen"] = other_liab1 + np.maximum(-plug, 0)
     assert np.array_equal(_equity(true1), e1_true)
 
     # --- declared sheets ---
@@ -653,9 +665,9 @@ def _build(chunk: Chunk) -> dict[str, pl.DataFrame]:
     decl0["short_term_loans_fen"], decl0["long_term_loans_fen"], decl0["private_loans_fen"] = (
         loans0_decl
     )
-    dep0 = deposits0 + recon
-    decl0["bank_deposits_fen"] = np.maximum(dep0, 0)
-    decl0["other_liabilities_fen"] = other_liab0 + np.maximum(-dep0, 0)
+    cash_decl0 = cash0 + recon
+    decl0["cash_fen"] = np.maximum(cash_decl0, 0)
+    decl0["other_liabilities_fen"] = other_liab0 + np.maximum(-cash_decl0, 0)
 
     decl1 = dict(true1)
     decl1["short_term_loans_fen"], decl1["long_term_loans_fen"], decl1["private_loans_fen"] = (
@@ -664,9 +676,14 @@ def _build(chunk: Chunk) -> dict[str, pl.DataFrame]:
     inflate_assets = inflates & (dd[:, _D.ASSETS] < ASSET_INFLATER_SHARE)
     gap = np.maximum(p_decl - p_clean, 0)
     cover = _fen(inflate_assets * gap / 100 * (0.2 + 0.6 * dd[:, _D.COVER]))
-    cover_inv = cover // 1000 * 700
+    # half of them put the cover in the current deposits instead, above what the statements
+    # show (a balance shown before a large payment, a relative's deposit counted as theirs)
+    overstate = inflate_assets & (u[:, _U.OVERSTATE] < DEPOSIT_OVERSTATER_SHARE)
+    cover_dep = np.where(overstate, cover, 0)
+    cover_inv = (cover - cover_dep) // 1000 * 700
+    decl1["bank_deposits_fen"] = deposits1 + cover_dep
     decl1["inventory_fen"] = inventory1 + cover_inv
-    decl1["receivables_fen"] = receivables1 + (cover - cover_inv)
+    decl1["receivables_fen"] = receivables1 + (cover - cover_dep - cover_inv)
 
     hidden1 = (loans1_all[0] + loans1_all[1] + loans1_all[2]) - (
         loans1_decl[0] + loans1_decl[1] + loans1_decl[2]
@@ -751,6 +768,7 @@ def _build(chunk: Chunk) -> dict[str, pl.DataFrame]:
             "undeclared_debt_check_point_fen": hidden0,
             "undeclared_debt_current_fen": hidden1,
             "asset_inflation_fen": cover,
+            "overstated_deposits_fen": cover_dep,
             "true_period_profit_fen": p_true,
             "honest_period_profit_fen": p_clean,
             "true_sales_12m_fen": true_sales_f.sum(axis=1),

@@ -43,6 +43,7 @@ class Stream(IntEnum):
     WORKPLACE = 42  # channels.py: workplace attendance and approvals
     FINANCIAL_DECLARED = 50  # financials.py: what the owner states (sales, manipulations)
     FINANCIAL_PRODUCTS = 51  # financials.py: the product table
+    DEPOSITS = 70  # deposits.py: check point and deposit level (statements and financials)
 
 
 _POPULATION = 0xB0B

@@ -37,9 +37,17 @@ From which latent variables (``chunk.monthly``, ``chunk.debts``, the business ro
   the same second, keep the secondary accounts funded; quarterly interest (结息, on the 21st of
   March, June, September and December) is the time-weighted balance × 0.35 % / 360 per day.
 
-Balances reconcile by construction: each account's transactions are sorted by time, the
-running balance is the opening balance plus the cumulative sum, and the opening balance is a
-buffer above the lowest cumulative sum, so no balance is ever negative.
+Balances reconcile by construction: each account's transactions are sorted by time and the
+running balance is the opening balance plus the cumulative sum. The opening balances (期初余额)
+keep every account at or above a floor (a share of a month's sales on the main account, 500 to
+20,500 yuan on the others), so no balance is ever negative, and bring the business's deposits
+at the end of the equity check-point day to the target of :mod:`xiaowei.simulate.deposits`,
+raised to the least feasible level when the flows do not allow it (measured on 10,000
+businesses: 96 % are raised, so the floors and the flows set most levels).
+:func:`deposit_balances` gives the deposits (银行存款) the statements show on the check-point
+and application dates; the IPC balance sheets (:mod:`xiaowei.simulate.financials`) declare
+exactly these, so the officer's comparison agrees to the fen for every business but the asset
+inflaters who overstate them.
 
 Randomness: everything drawn for a business comes from its own stream
 (``chunk.rng(business_id, Stream.STATEMENTS)``), in a fixed order, so a business renders the
@@ -60,7 +68,7 @@ import polars as pl
 from numpy.typing import NDArray
 from scipy.special import ndtri
 
-from xiaowei.simulate import vocab
+from xiaowei.simulate import deposits, vocab
 from xiaowei.simulate.output import Rendered
 from xiaowei.simulate.random import Stream, population_rng
 from xiaowei.simulate.world import Chunk
@@ -803,8 +811,35 @@ _TXN_DTYPES: dict[str, type[np.generic]] = {
 }
 
 
+# The statements last rendered for :func:`deposit_balances`, kept for :func:`render` of the same
+# chunk object (a run renders the IPC files first): at most one chunk, released when taken.
+_KEPT: list[tuple[Chunk, Rendered, pl.DataFrame]] = []
+
+
 def render(chunk: Chunk) -> Rendered:
     """Accounts, transactions and their truth labels for the businesses of ``chunk``."""
+    for i, (kept, rendered, _) in enumerate(_KEPT):
+        if kept is chunk:
+            del _KEPT[i]
+            return rendered
+    return _render(chunk)[0]
+
+
+def deposit_balances(chunk: Chunk) -> pl.DataFrame:
+    """Deposits (银行存款) the statements of ``chunk`` show, per business: the sum of its
+    accounts' end-of-day balances on the check-point date and on the application date of
+    :func:`xiaowei.simulate.deposits.plan`. Columns business_id, check_point, check_point_fen,
+    application, application_fen; sorted by business_id. The IPC balance sheets take their
+    bank deposits from here; the rendered statements are kept for :func:`render`."""
+    for kept, _, balances in _KEPT:
+        if kept is chunk:
+            return balances
+    rendered, balances = _render(chunk)
+    _KEPT[:] = [(chunk, rendered, balances)]
+    return balances
+
+
+def _render(chunk: Chunk) -> tuple[Rendered, pl.DataFrame]:
     cfg = chunk.config
     biz = chunk.businesses.sort("business_id")
     ids = biz["business_id"].to_numpy().astype(np.int64)
@@ -885,7 +920,10 @@ def render(chunk: Chunk) -> Rendered:
     del u
     txns = _Txns.concat([main, own])
     del main, own
-    return _assemble(ctx, ids, txns, window_start, window_end, months)
+    deposit_plan = deposits.plan(chunk)
+    if not np.array_equal(deposit_plan.business_id, ids):
+        raise ValueError("deposit plan and statements disagree on the businesses")
+    return _assemble(ctx, ids, txns, window_start, window_end, months, deposit_plan)
 
 
 @dataclass(frozen=True, slots=True)
@@ -893,7 +931,7 @@ class _Accounts:
     n_accounts: Arr  # per business, 2–4
     corporate: Arr  # (B, 4) bool: a company account (对公)
     bank: Arr  # (B, 4) bank index
-    buffer: Arr  # (B, 4) fen
+    buffer: Arr  # (B, 4) fen: the floor each account keeps at its lowest
     holder: list[str | None]  # B × 4
     number: list[str | None]  # B × 4
     bank_name: list[str | None]  # B × 4
@@ -909,7 +947,7 @@ def _plan_accounts(
     region: Arr,
     pools: _Pools,
 ) -> _Accounts:
-    """Accounts of each business (账户): roles, banks, numbers, holders, buffers."""
+    """Accounts of each business (账户): roles, banks, numbers, holders, floors."""
     cfg = chunk.config
     nb = len(scal)
     second = scal[:, _S_SECOND] < 0.55
@@ -1590,9 +1628,16 @@ def _own_transfers(ctx: _Context, g: _Groups, u: Arr, main: _Txns, span: int) ->
 
 
 def _assemble(
-    ctx: _Context, ids: Arr, t: _Txns, window_start: Arr, window_end: Arr, months: Arr
-) -> Rendered:
-    """Sort by account and time, add quarterly interest, running balances, the frames."""
+    ctx: _Context,
+    ids: Arr,
+    t: _Txns,
+    window_start: Arr,
+    window_end: Arr,
+    months: Arr,
+    deposit_plan: deposits.DepositPlan,
+) -> tuple[Rendered, pl.DataFrame]:
+    """Sort by account and time, opening balances, quarterly interest, running balances, the
+    frames, and the deposits shown on the check-point and application dates."""
     plan = ctx.plan
     nb = len(ids)
     t0 = int(window_start.min())
@@ -1610,12 +1655,29 @@ def _assemble(
     lowest = np.zeros(n_acc_total, dtype=np.int64)
     if len(cum):
         lowest[has_rows] = np.minimum.reduceat(cum, first_row[has_rows])
-    opening = plan.buffer.reshape(-1) + np.maximum(0, -lowest)
+    all_acct = np.arange(n_acc_total)
+    acc_b = all_acct // ACCOUNT_SLOTS
+    exists = (all_acct % ACCOUNT_SLOTS) < plan.n_accounts[acc_b]
+
+    # opening balances: every account stays at or above its floor (the buffer), and the
+    # business's deposits at the end of the check-point day reach its target if they can
+    cp_key = (
+        all_acct * (1 << 31) + ((deposit_plan.check_point.astype(np.int64) + 1) * 86400 - t0)[acc_b]
+    )
+    app_key = (
+        all_acct * (1 << 31) + ((deposit_plan.application.astype(np.int64) + 1) * 86400 - t0)[acc_b]
+    )
+    zero = np.zeros(n_acc_total, dtype=np.int64)
+    at_cp = _value_before(key, cum, first_row, zero, cp_key)
+    opening = deposits.opening_balances(
+        (np.maximum(0, -lowest) * exists).reshape(nb, ACCOUNT_SLOTS),
+        (plan.buffer.reshape(-1) * exists).reshape(nb, ACCOUNT_SLOTS),
+        at_cp.reshape(nb, ACCOUNT_SLOTS),
+        deposit_plan.target_fen,
+    ).reshape(-1)
     balance = opening[acct] + cum
 
     # quarterly interest (结息): the 21st of March, June, September and December
-    acc_b = np.arange(n_acc_total) // ACCOUNT_SLOTS
-    exists = (np.arange(n_acc_total) % ACCOUNT_SLOTS) < plan.n_accounts[acc_b]
     quarter_end = (months % 12) % 3 == 2  # (B, span)
     qb, qm = np.nonzero(quarter_end)
     x1 = (ctx.m_day[qb, qm] + 20) * 86400
@@ -1657,6 +1719,26 @@ def _assemble(
     balance = opening[acct] + cum
     closing = opening + np.bincount(acct, weights=signed, minlength=n_acc_total).round().astype(
         np.int64
+    )
+    # the deposits shown (end-of-day balances, interest included), summed over the accounts
+    key = acct * (1 << 31) + (ts - t0)
+    shown = pl.DataFrame(
+        {
+            "business_id": ids.astype(np.int64),
+            "check_point": deposit_plan.check_point,
+            "check_point_fen": (_value_before(key, balance, first_row, opening, cp_key) * exists)
+            .reshape(nb, ACCOUNT_SLOTS)
+            .sum(axis=1),
+            "application": deposit_plan.application,
+            "application_fen": (_value_before(key, balance, first_row, opening, app_key) * exists)
+            .reshape(nb, ACCOUNT_SLOTS)
+            .sum(axis=1),
+        }
+    ).with_columns(
+        pl.col("check_point").cast(pl.Date),
+        pl.col("application").cast(pl.Date),
+        pl.col("check_point_fen").cast(pl.Int64),
+        pl.col("application_fen").cast(pl.Int64),
     )
 
     b = acct // ACCOUNT_SLOTS
@@ -1749,10 +1831,21 @@ def _assemble(
             "holder_name": pl.String,
         },
     )
-    return Rendered(
+    rendered = Rendered(
         tables={"statements/accounts": accounts_frame, "statements/transactions": transactions},
         truth={"transaction_labels": labels},
     )
+    return rendered, shown
+
+
+def _value_before(key: Arr, values: Arr, first_row: Arr, initial: Arr, threshold: Arr) -> Arr:
+    """Per account (``threshold`` holds one sort key per account, in account order): ``values``
+    on its last row whose key is below the threshold, or ``initial`` if it has none."""
+    j = np.searchsorted(key, threshold, side="left") - 1
+    has = j >= first_row
+    if not len(values):
+        return np.asarray(initial, dtype=np.int64)
+    return np.asarray(np.where(has, values[np.maximum(j, 0)], initial), dtype=np.int64)
 
 
 def _cumsum_by_account(signed: Arr, acct: Arr, first_row: Arr) -> Arr:

@@ -7,7 +7,7 @@ import copy
 import itertools
 import json
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import polars as pl
@@ -24,7 +24,7 @@ from xiaowei.analysis.credit_report_schema import (
     parse_report,
     status_string_problem,
 )
-from xiaowei.simulate import credit_report
+from xiaowei.simulate import behaviour, credit_report
 from xiaowei.simulate.config import SimulationConfig
 from xiaowei.simulate.latent import month_index
 from xiaowei.simulate.world import build_world, chunk
@@ -62,8 +62,8 @@ def _transitions_ok(status: str) -> bool:
             ok = cur == "/"
         elif prev in "N*#":
             ok = cur in "N*#1C"
-        else:
-            ok = cur in {prev, str(min(int(prev) + 1, 7)), "N", "C", "D", "Z", "G"}
+        else:  # one level up at most; down in part (caught up on the oldest) or cured
+            ok = cur in "NCDZG" or (cur.isdigit() and 1 <= int(cur) <= min(int(prev) + 1, 7))
         if not ok:
             return False
         opened = opened or cur != "/"
@@ -83,8 +83,8 @@ def test_every_status_string_is_a_valid_code_sequence(whole):
                 n += 1
     assert n > 500
     # the rules reject what they should
-    ok = "/" * 50 + "*NN1NN12NN"
-    assert status_string_problem(ok) is None
+    for ok in ("/" * 50 + "*NN1NN12NN", "/" * 50 + "*N123211NN", "/" * 50 + "*N1234561N"):
+        assert status_string_problem(ok) is None, ok
     for bad in (
         "/" * 50 + "*NN1NN13NN",  # 1 cannot jump to 3
         "/" * 50 + "*NN1NN1/NN",  # no gap in an open account
@@ -215,8 +215,11 @@ def test_refresh_shows_precursor_inquiries_and_new_lenders(world, whole):
             and lo <= month_index(date.fromisoformat(q["date"])) <= hi
         ]
         rates[group].append(len(hard) / (hi - lo + 1))
-        opened = [
-            a for a in doc["PD01"] if a["A"]["open_date"] > apps[t["business_id"]].isoformat()
+        opened = [  # new lenders: our own loan is opened after the application for everyone
+            a
+            for a in doc["PD01"]
+            if a["A"]["open_date"] > apps[t["business_id"]].isoformat()
+            and a["A"]["institution"] != credit_report.OWN_INSTITUTION
         ]
         new_accounts[group].append(len(opened))
     assert len(rates["precursor"]) >= 8
@@ -449,3 +452,228 @@ def test_no_refresh_without_follow_window():
     assert set(out.tables["credit_reports/index"]["kind"].to_list()) == {"application"}
     for doc in out.documents["credit_reports/personal"]:
         parse_personal(doc)
+
+
+# --- our own loan in the refresh ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def own(whole):
+    """Our loan, its refresh account (if any), and behaviour's rendered tables."""
+    c, r = whole
+    loans = behaviour.render(c)
+    forms = dict(c.businesses.select("business_id", "legal_form").iter_rows())
+    accounts = {}
+    for doc in r.documents["credit_reports/personal_refresh"]:
+        mine = [a for a in doc["PD01"] if a["A"]["institution"] == credit_report.OWN_INSTITUTION]
+        accounts[doc["business_id"]] = (doc, mine)
+    return c, r, loans, forms, accounts
+
+
+def _yuan(fen: int) -> int:
+    return (int(fen) + 50) // 100
+
+
+def _level(dpd: int) -> int:
+    """Status digit of days past due: 1–30 → 1, 31–60 → 2, …, 181+ → 7."""
+    return min((dpd + 29) // 30, 7)
+
+
+def _outcomes_by_day(tables, cut: dict[int, date], grace: int) -> dict[int, dict]:
+    """``loans/outcomes`` of each loan at its own date (behaviour's pure function)."""
+    loans, schedule, repayments = (
+        tables[k] for k in ("loans/loans", "loans/schedule", "loans/repayments")
+    )
+    out = {}
+    for day in sorted(set(cut.values())):
+        ids = [k for k, d in cut.items() if d == day]
+        keep = pl.col("loan_id").is_in(ids)
+        perf = behaviour.outcomes(
+            loans.filter(keep),
+            schedule.filter(keep),
+            repayments.filter(keep),
+            as_of=day,
+            grace_days=grace,
+        )
+        out.update({row["loan_id"]: row for row in perf.iter_rows(named=True)})
+    return out
+
+
+def test_refresh_shows_our_loan_once_as_the_borrower_s_account(own):
+    _, r, rendered, forms, accounts = own
+    loans = {
+        row["business_id"]: row for row in rendered.tables["loans/loans"].iter_rows(named=True)
+    }
+    schedule = rendered.tables["loans/schedule"]
+    shown = 0
+    for bid, (doc, mine) in accounts.items():
+        day = doc["PRH"]["report_time"][:10]
+        loan = loans[bid]
+        sole = forms[bid] == "个体工商户"
+        if not sole or loan["start_date"].isoformat() >= day:
+            assert mine == []  # a company's loan is the firm's (enterprise report)
+            continue
+        (acc,) = mine
+        a = acc["A"]
+        rows = schedule.filter(pl.col("loan_id") == loan["loan_id"])
+        assert a["account_id"] == f"P{bid:08d}800"
+        assert (a["account_type"], a["institution_type"], a["business_type"]) == ("D1", "51", "41")
+        assert a["open_date"] == loan["start_date"].isoformat()
+        assert a["amount_yuan"] * 100 == loan["principal_fen"]
+        assert a["installments"] == rows.height == loan["term_months"]
+        assert a["due_date"] == rows["due_date"].max().isoformat()
+        method = {"equal-installment": "11", "equal-principal": "12", "interest-only": "13"}
+        assert a["repayment_method"] == method[loan["method"]]
+        assert a["repayment_frequency"] == "03"
+        if acc["C"] is not None:  # open: this month's installment and those not yet due
+            month = rows.filter(pl.col("due_date").dt.strftime("%Y-%m") == day[:7])
+            owed = int((month["principal_fen"] + month["interest_fen"]).sum())
+            assert acc["C"]["due_yuan"] == _yuan(owed)
+            assert (
+                acc["C"]["remaining_periods"]
+                == rows.filter(pl.col("due_date") >= date.fromisoformat(day)).height
+            )
+        shown += 1
+    assert shown > 150
+    # never in the application reports
+    for doc in r.documents["credit_reports/personal"]:
+        assert all(a["A"]["institution"] != credit_report.OWN_INSTITUTION for a in doc["PD01"])
+    truth = r.truth["credit_report_truth"].filter(pl.col("origin") == "own_loan")
+    assert truth.height == shown
+    assert set(truth["kind"].to_list()) == {"refresh"}
+    assert set(truth["account_id"].to_list()) == {
+        m[0]["A"]["account_id"] for _, m in accounts.values() if m
+    }
+
+
+def test_our_loan_agrees_with_the_repayment_records(own):
+    c, _, rendered, _, accounts = own
+    grace = behaviour.catalogue_product(c.config.product_code).overdue_grace_days
+    shown = {bid: (doc, m[0]) for bid, (doc, m) in accounts.items() if m}
+    as_of = {
+        bid: date.fromisoformat(doc["PRH"]["report_time"][:10]) - timedelta(days=1)
+        for bid, (doc, _) in shown.items()
+    }
+    at_report = _outcomes_by_day(rendered.tables, as_of, grace)
+
+    # principal less the principal repaid by the day before the report, read from the records:
+    # an installment's payments go to its interest first (penalties aside), a prepayment pays
+    # off the principal, a recovery goes to principal first
+    schedule = rendered.tables["loans/schedule"]
+    cut = pl.DataFrame(
+        {"loan_id": list(as_of), "cut": list(as_of.values())},
+        schema={"loan_id": pl.Int64, "cut": pl.Date},
+    )
+    paid = (
+        rendered.tables["loans/repayments"]
+        .join(cut, on="loan_id")
+        .filter(pl.col("pay_date") <= pl.col("cut"))
+    )
+    per_installment = (
+        paid.filter(pl.col("installment").is_not_null())
+        .group_by("loan_id", "installment")
+        .agg((pl.col("amount_fen") - pl.col("penalty_fen")).sum().alias("paid"))
+        .join(
+            schedule.select(
+                "loan_id", pl.col("number").alias("installment"), "principal_fen", "interest_fen"
+            ),
+            on=["loan_id", "installment"],
+        )
+        .group_by("loan_id")
+        .agg(
+            pl.min_horizontal(
+                pl.col("principal_fen"), (pl.col("paid") - pl.col("interest_fen")).clip(0, None)
+            )
+            .sum()
+            .alias("principal_repaid")
+        )
+    )
+    repaid = dict(per_installment.iter_rows())
+    kinds = paid.group_by("loan_id").agg(
+        (pl.col("kind") == "prepayment").any().alias("prepaid"),
+        pl.col("amount_fen").filter(pl.col("kind") == "recovery").sum().alias("recovered"),
+    )
+    extra = {row["loan_id"]: row for row in kinds.iter_rows(named=True)}
+    principal = dict(rendered.tables["loans/loans"].select("loan_id", "principal_fen").iter_rows())
+
+    checked = {"closed": 0, "late": 0, "overdue": 0, "prepaid": 0}
+    for bid, (_doc, acc) in shown.items():
+        o = at_report[bid]
+        b, status = acc["B"], acc["E"]["status"]
+        x = extra.get(bid, {"prepaid": False, "recovered": 0})
+        left = 0 if x["prepaid"] else principal[bid] - repaid.get(bid, 0) - x["recovered"]
+        assert b["balance_yuan"] == _yuan(max(left, 0)) == _yuan(o["principal_outstanding_fen"])
+        if o["closed"]:  # settled (prepaid or paid off): C, then nothing
+            assert status.rstrip("/")[-1] == "C"
+            assert (b["account_status"], b["repayment_status"]) == ("3", "C")
+            assert b["closed_date"] is not None
+            assert acc["C"] is None
+            checked["closed"] += 1
+            checked["prepaid"] += o["prepaid"]
+        else:
+            assert "C" not in status
+            assert status[-1] == b["repayment_status"]
+            assert b["closed_date"] is None
+            assert acc["C"] is not None
+            assert b["account_status"] == ("2" if o["dpd"] > 0 else "1")
+            assert (acc["C"]["overdue_periods"] > 0) == (o["dpd"] > 0)
+            checked["overdue"] += o["dpd"] > 0
+            assert b["five_category"] == (
+                "1"
+                if o["dpd"] == 0
+                else "2"
+                if o["dpd"] <= 90
+                else "3"
+                if o["dpd"] <= 180
+                else "4"
+                if o["dpd"] <= 360
+                else "5"
+            )
+        assert status.lstrip("/")[0] == "*"  # nothing due in the month the loan starts
+        checked["late"] += o["max_dpd"] > 0
+    assert checked["closed"] >= 20
+    assert checked["prepaid"] >= 5
+    assert checked["late"] >= 20
+    assert checked["overdue"] >= 5
+
+    # The worst status digit is the level of the worst days past due: at the report for an
+    # open loan; before the month it was settled in for a settled one (that month shows C).
+    worst_cut = {}
+    for bid, (_doc, acc) in shown.items():
+        closed = acc["B"]["closed_date"]
+        if closed is None:
+            worst_cut[bid] = as_of[bid]
+        else:
+            worst_cut[bid] = date.fromisoformat(closed).replace(day=1) - timedelta(days=1)
+    worst = _outcomes_by_day(rendered.tables, worst_cut, grace)
+    levels = []
+    for bid, (_doc, acc) in shown.items():
+        digits = [int(ch) for ch in acc["E"]["status"] if ch.isdigit()]
+        expected = _level(worst[bid]["max_dpd"]) if bid in worst else 0
+        assert max(digits, default=0) == expected, (bid, acc["E"]["status"])
+        levels.append(expected)
+    assert max(levels) == 7
+    assert sum(1 <= x < 7 for x in levels) >= 10
+    # and ``loans/outcomes``, at the later horizon, has seen at least as much
+    horizon = {
+        row["loan_id"]: row for row in rendered.tables["loans/outcomes"].iter_rows(named=True)
+    }
+    for bid, (_doc, acc) in shown.items():
+        later = horizon[bid]
+        assert later["max_dpd"] >= at_report[bid]["max_dpd"]
+        assert later["principal_outstanding_fen"] <= at_report[bid]["principal_outstanding_fen"]
+        if acc["B"]["closed_date"] is not None:
+            assert later["closed"]
+
+
+def test_no_post_loan_checks_after_our_loan_is_settled(own):
+    _, _, _, _, accounts = own
+    settled = 0
+    for doc, mine in accounts.values():
+        if not mine or mine[0]["B"]["closed_date"] is None:
+            continue
+        closed = mine[0]["B"]["closed_date"]
+        ours = [q for q in doc["PH01"] if q["institution"] == credit_report.OWN_INSTITUTION]
+        assert all(q["date"] < closed for q in ours if q["reason"] == "01")
+        settled += 1
+    assert settled >= 20
