@@ -3,7 +3,8 @@
 For each business: the owner's personal report (个人信用报告) as of the application date, a
 monitoring refresh (贷后查询) of it as of the end of the follow window (the application month
 plus ``follow_months``), and, for companies (``legal_form`` other than 个体工商户), the
-enterprise report (企业信用报告) as of the application date. The layout is the one of
+enterprise report (企业信用报告) as of the application date and its refresh as of the same
+day as the personal refresh. The layout is the one of
 :mod:`xiaowei.analysis.credit_report_schema`, documented in ``docs/credit-report-format.md``.
 
 What is drawn from which latent variable:
@@ -45,8 +46,11 @@ What is drawn from which latent variable:
 * **Our own loan (本机构贷款).** The refresh shows the loan of
   :mod:`xiaowei.simulate.behaviour` (same terms, schedule and payments as ``loans/*``) as a D1
   account of this institution (小额贷款公司 51, 个人经营性贷款 41) when it started before the
-  report date; it is the owner's for a 个体工商户 and the firm's for a company, which has no
-  enterprise refresh, so a company's loan is not in the personal report. Everything is as of
+  report date; it is the owner's for a 个体工商户 (in the personal refresh) and the firm's for
+  a company (in the enterprise refresh, as an ED01 account of 业务种类 11 短期借款 or 12 中长期借款
+  with the same balance, a five-category class by the same days past due, the worst class of
+  its ``max_dpd``, and the overdue principal and interest and overdue principal of the
+  installments past due; status 2 已结清 once settled). Everything is as of
   the day before the report (信息报告日期), from behaviour's
   :func:`~xiaowei.simulate.behaviour.installments_at` and ``performance`` at that day: the
   balance is the principal outstanding (a recovery, 清收, lowers it, principal first), the
@@ -81,7 +85,11 @@ report_date``), truth ``credit_report_truth`` (one row per account of each repor
 ``report_id, business_id, subject, kind, account_id, origin, debt_id, declared,
 hidden_reported``; ``origin`` is ``current``, ``history``, ``after_application``,
 ``collection`` or ``own_loan``). Documents: ``credit_reports/personal``,
-``credit_reports/personal_refresh`` and ``credit_reports/enterprise``.
+``credit_reports/personal_refresh``, ``credit_reports/enterprise`` and
+``credit_reports/enterprise_refresh`` (the refreshes only when ``follow_months > 0``). The
+enterprise refresh shows the firm's debts still running (or settled within its 60 months) at
+the refresh date, with their chain continued over the follow window; accounts opened after the
+application are drawn for the owner only, so the firm has none.
 """
 
 from __future__ import annotations
@@ -961,8 +969,10 @@ class _OwnLoan:
     closed: date | None  # settled (结清): the day the last installment was cleared
     balance: int  # principal outstanding (本金余额)
     dpd: int  # days past due at ``as_of`` (beyond the grace days)
+    max_dpd: int  # the worst days past due up to ``as_of`` (``loans/outcomes``' ``max_dpd``)
     due: int  # scheduled principal and interest due in the report month (本月应还款)
     overdue_now: int  # unpaid principal and interest of the installments past due
+    overdue_principal: int  # unpaid principal of the installments past due (逾期本金)
     overdue_periods: int  # installments past due (当前逾期期数)
     remaining: int  # installments not yet due (剩余还款期数)
     prepayment: tuple[date, int] | None  # 提前结清: day and amount paid
@@ -1075,8 +1085,13 @@ def _own_loans(chunk: Chunk, businesses: list[_Business]) -> dict[int, _OwnLoan]
         _NO_DAY,
         _day_numbers(inst["cleared_date"].fill_null(_EPOCH)),
     )
-    owed = (inst["principal_fen"] + inst["interest_fen"]).to_numpy().astype(np.int64)
-    unpaid = np.maximum(owed - inst["_before"].to_numpy().astype(np.int64), 0)
+    inst_principal = inst["principal_fen"].to_numpy().astype(np.int64)
+    inst_interest = inst["interest_fen"].to_numpy().astype(np.int64)
+    before = inst["_before"].to_numpy().astype(np.int64)
+    owed = inst_principal + inst_interest
+    unpaid = np.maximum(owed - before, 0)
+    # an installment's payments go to its interest first: the principal still unpaid
+    principal_unpaid = inst_principal - np.clip(before - inst_interest, 0, inst_principal)
     e_loan = _day_numbers(horizon["horizon"])
     e = e_loan[li]
     open_month = _month_of_days(_day_numbers(horizon["start_date"]))
@@ -1116,6 +1131,7 @@ def _own_loans(chunk: Chunk, businesses: list[_Business]) -> dict[int, _OwnLoan]
 
     past_due = (cleared > e) & (e - due > grace)
     overdue_now = np.add.reduceat(np.where(past_due, unpaid, 0), offsets)
+    overdue_principal = np.add.reduceat(np.where(past_due, principal_unpaid, 0), offsets)
     overdue_periods = np.add.reduceat(past_due.astype(np.int64), offsets)
     due_now = np.add.reduceat(np.where(due_month == report_month[li], owed, 0), offsets)
     remaining = np.add.reduceat((due > e).astype(np.int64), offsets)
@@ -1135,6 +1151,7 @@ def _own_loans(chunk: Chunk, businesses: list[_Business]) -> dict[int, _OwnLoan]
     terms = loans.select("loan_id", "business_id", "principal_fen", "method", "frequency")
     balance = _yuan_round(perf["principal_outstanding_fen"].to_numpy().astype(np.int64))
     dpd = perf["dpd"].to_numpy().astype(np.int64)
+    max_dpd = perf["max_dpd"].to_numpy().astype(np.int64)
     start = horizon["start_date"].to_list()
     out: dict[int, _OwnLoan] = {}
     for k, (loan_id, bid, principal, method, frequency) in enumerate(terms.iter_rows()):
@@ -1162,8 +1179,10 @@ def _own_loans(chunk: Chunk, businesses: list[_Business]) -> dict[int, _OwnLoan]
             closed=_EPOCH + timedelta(days=int(settled_day[k])) if closed[k] else None,
             balance=0 if closed[k] else int(balance[k]),
             dpd=int(dpd[k]),
+            max_dpd=int(max_dpd[k]),
             due=_yuan_half_up(due_now[k]),
             overdue_now=_yuan_half_up(overdue_now[k]),
+            overdue_principal=_yuan_half_up(overdue_principal[k]),
             overdue_periods=int(overdue_periods[k]),
             remaining=int(remaining[k]),
             prepayment=None if pre is None else (pre["pay_date"], _yuan_half_up(pre["amount_fen"])),
@@ -1244,6 +1263,35 @@ def _own_account(biz: _Business, loan: _OwnLoan, rep: _Report) -> dict[str, Any]
             "overdue": [{"month": _ym(m), "amount_yuan": a} for m, a in loan.overdue if m >= w0],
         },
         "F": special,
+    }
+
+
+def _own_enterprise_account(biz: _Business, loan: _OwnLoan) -> dict[str, Any]:
+    """Our loan to a company as an ED01 credit account (信贷记录明细) of its enterprise refresh:
+    the same terms and state as :func:`_own_account`, with the five-category class (五级分类)
+    of the days past due at the report, the worst class over the loan's life (its
+    ``max_dpd``) and the overdue amounts (逾期总额, 逾期本金) of the installments past due."""
+    months = month_index(loan.maturity) - month_index(loan.start)
+    closed = loan.closed is not None
+    return {
+        "account_id": f"E{biz.bid:08d}{OWN_ACCOUNT_SEQ:03d}",
+        "account_type": "D1",
+        "business_type": "11" if months <= 12 else "12",  # 短期借款 / 中长期借款
+        "institution_type": OWN_INSTITUTION_TYPE,
+        "institution": OWN_INSTITUTION,
+        "currency": "CNY",
+        "guarantee_type": loan.guarantee,
+        "amount_yuan": loan.amount,
+        "open_date": loan.start.isoformat(),
+        "due_date": loan.maturity.isoformat(),
+        "account_status": "2" if closed else "1",
+        "balance_yuan": 0 if closed else loan.balance,
+        "five_category": None if closed else _five_category_dpd(loan.dpd),
+        "worst_five_category": _five_category_dpd(loan.max_dpd),
+        "overdue_yuan": 0 if closed else loan.overdue_now,
+        "overdue_principal_yuan": 0 if closed else loan.overdue_principal,
+        "closed_date": loan.closed.isoformat() if loan.closed is not None else None,
+        "report_date": (loan.closed or loan.as_of).isoformat(),
     }
 
 
@@ -1760,6 +1808,7 @@ def _enterprise_document(
     closed_at: I64,
     records: list[_Record],
     liabilities: list[dict[str, Any]],
+    own: _OwnLoan | None = None,
 ) -> tuple[dict[str, Any], list[int]]:
     rows = _window_accounts(biz, c, closed_at, rep, "E")
     r = rep.col
@@ -1794,6 +1843,9 @@ def _enterprise_document(
                 "report_date": (close_d or max(rep.day - timedelta(days=1), opened)).isoformat(),
             }
         )
+    if own is not None:
+        accounts.append(_own_enterprise_account(biz, own))
+        accounts.sort(key=lambda x: (x["open_date"], x["account_id"]))
     open_accounts = [x for x in accounts if x["account_status"] == "1"]
     settled = [x for x in accounts if x["account_status"] == "2"]
     by_class = {"normal": 0, "concern": 0, "bad": 0}
@@ -1817,7 +1869,7 @@ def _enterprise_document(
             "name": biz.business_name,
             "uscc": biz.uscc,
             "query_institution": OWN_INSTITUTION,
-            "query_reason": "02",
+            "query_reason": "02" if rep.kind == "application" else "01",  # 贷后管理
         },
         "EB01": {
             "name": biz.business_name,
@@ -1951,7 +2003,7 @@ def _businesses(chunk: Chunk) -> list[_Business]:
 
 
 def render(chunk: Chunk) -> Rendered:
-    """Personal, refresh and enterprise credit reports of the chunk's businesses.
+    """Personal and enterprise credit reports of the chunk's businesses, and their refreshes.
 
     The cyclic garbage collector is paused while the documents are built: they are many small
     dicts without cycles, which it would otherwise scan again and again (a third of the time).
@@ -2022,11 +2074,12 @@ def _render(chunk: Chunk) -> Rendered:
     personal: list[dict[str, Any]] = []
     refresh: list[dict[str, Any]] = []
     enterprise: list[dict[str, Any]] = []
+    enterprise_refresh: list[dict[str, Any]] = []
     index: list[tuple[str, int, str, str, date]] = []
     truth: list[tuple[str, int, str, str, str, str, int | None, bool | None, bool]] = []
 
     def note(
-        doc: dict[str, Any], rep: _Report, rows: list[int], extra: list[int], *, own: bool
+        doc: dict[str, Any], rep: _Report, rows: list[int], extra: list[int], *, own: str | None
     ) -> None:
         index.append((rep.report_id, doc["business_id"], rep.subject, rep.kind, rep.day))
         for a in rows:
@@ -2058,14 +2111,14 @@ def _render(chunk: Chunk) -> Rendered:
                     False,
                 )
             )
-        if own:
+        if own is not None:
             truth.append(
                 (
                     rep.report_id,
                     doc["business_id"],
                     rep.subject,
                     rep.kind,
-                    f"P{doc['business_id']:08d}{OWN_ACCOUNT_SEQ:03d}",
+                    own,
                     "own_loan",
                     None,
                     None,
@@ -2117,24 +2170,42 @@ def _render(chunk: Chunk) -> Rendered:
                 own,
             )
             shown_c1 = [k for k, col in enumerate(collections[biz.bid]) if col["opened"] <= rep.day]
-            note(doc, rep, rows, shown_c1, own=own is not None)
+            own_id = None if own is None else f"P{biz.bid:08d}{OWN_ACCOUNT_SEQ:03d}"
+            note(doc, rep, rows, shown_c1, own=own_id)
             (personal if rep.kind == "application" else refresh).append(doc)
         if biz.company:
-            rep = _Report(
-                "enterprise",
-                "application",
-                f"E{biz.app_date:%Y%m%d}{biz.bid:010d}A",
-                biz.report_time,
-                HISTORY_MONTHS - 1,
-            )
-            liab = _liabilities(biz, guaranteed, rep, limits)
-            doc, rows = _enterprise_document(biz, rep, c, levels, closed_at, records, liab)
-            note(doc, rep, rows, [], own=False)
-            enterprise.append(doc)
+            reps = [
+                _Report(
+                    "enterprise",
+                    "application",
+                    f"E{biz.app_date:%Y%m%d}{biz.bid:010d}A",
+                    biz.report_time,
+                    HISTORY_MONTHS - 1,
+                )
+            ]
+            if biz.ref_time is not None and biz.ref_date is not None:
+                reps.append(
+                    _Report(
+                        "enterprise",
+                        "refresh",
+                        f"E{biz.ref_date:%Y%m%d}{biz.bid:010d}R",
+                        biz.ref_time,
+                        h - 1,
+                    )
+                )
+            for rep in reps:
+                liab = _liabilities(biz, guaranteed, rep, limits)
+                # the company is the borrower of our loan: its enterprise refresh shows it
+                own = own_loan if rep.kind == "refresh" else None
+                doc, rows = _enterprise_document(biz, rep, c, levels, closed_at, records, liab, own)
+                own_id = None if own is None else f"E{biz.bid:08d}{OWN_ACCOUNT_SEQ:03d}"
+                note(doc, rep, rows, [], own=own_id)
+                (enterprise if rep.kind == "application" else enterprise_refresh).append(doc)
 
     documents = {"credit_reports/personal": personal, "credit_reports/enterprise": enterprise}
     if follow > 0:
         documents["credit_reports/personal_refresh"] = refresh
+        documents["credit_reports/enterprise_refresh"] = enterprise_refresh
     index_frame = pl.DataFrame(
         index,
         schema={

@@ -405,6 +405,7 @@ def test_same_bytes_whatever_the_chunking(world, whole):
             for d in docs
             if d["business_id"] in keep
         ]
+        assert expected, name  # every collection, the enterprise refresh too, is compared
         got = [
             json.dumps(d, sort_keys=True, ensure_ascii=False)
             for p in pieces
@@ -439,6 +440,7 @@ def test_index_is_observable_and_complete(whole):
         "personal/application": c.businesses.height,
         "personal/refresh": c.businesses.height,
         "enterprise/application": companies,
+        "enterprise/refresh": companies,
     }
     truth = r.truth["credit_report_truth"]
     assert set(truth["report_id"].to_list()) <= set(index["report_id"].to_list())
@@ -449,6 +451,8 @@ def test_no_refresh_without_follow_window():
     ids = w.population.businesses["business_id"].to_numpy()
     out = credit_report.render(chunk(w, 0, ids))
     assert "credit_reports/personal_refresh" not in out.documents
+    assert "credit_reports/enterprise_refresh" not in out.documents
+    assert out.documents["credit_reports/enterprise"]
     assert set(out.tables["credit_reports/index"]["kind"].to_list()) == {"application"}
     for doc in out.documents["credit_reports/personal"]:
         parse_personal(doc)
@@ -499,6 +503,60 @@ def _outcomes_by_day(tables, cut: dict[int, date], grace: int) -> dict[int, dict
     return out
 
 
+def _principal_left(tables, as_of: dict[int, date]) -> dict[int, int]:
+    """Principal less the principal repaid by each loan's day (fen), read from the records:
+    an installment's payments go to its interest first (penalties aside), a prepayment pays
+    off the principal, a recovery goes to principal first."""
+    cut = pl.DataFrame(
+        {"loan_id": list(as_of), "cut": list(as_of.values())},
+        schema={"loan_id": pl.Int64, "cut": pl.Date},
+    )
+    paid = (
+        tables["loans/repayments"]
+        .join(cut, on="loan_id")
+        .filter(pl.col("pay_date") <= pl.col("cut"))
+    )
+    per_installment = (
+        paid.filter(pl.col("installment").is_not_null())
+        .group_by("loan_id", "installment")
+        .agg((pl.col("amount_fen") - pl.col("penalty_fen")).sum().alias("paid"))
+        .join(
+            tables["loans/schedule"].select(
+                "loan_id", pl.col("number").alias("installment"), "principal_fen", "interest_fen"
+            ),
+            on=["loan_id", "installment"],
+        )
+        .group_by("loan_id")
+        .agg(
+            pl.min_horizontal(
+                pl.col("principal_fen"), (pl.col("paid") - pl.col("interest_fen")).clip(0, None)
+            )
+            .sum()
+            .alias("principal_repaid")
+        )
+    )
+    repaid = dict(per_installment.iter_rows())
+    kinds = paid.group_by("loan_id").agg(
+        (pl.col("kind") == "prepayment").any().alias("prepaid"),
+        pl.col("amount_fen").filter(pl.col("kind") == "recovery").sum().alias("recovered"),
+    )
+    extra = {row["loan_id"]: row for row in kinds.iter_rows(named=True)}
+    principal = dict(tables["loans/loans"].select("loan_id", "principal_fen").iter_rows())
+    out = {}
+    for loan_id in as_of:
+        x = extra.get(loan_id, {"prepaid": False, "recovered": 0})
+        left = 0 if x["prepaid"] else principal[loan_id] - repaid.get(loan_id, 0) - x["recovered"]
+        out[loan_id] = max(left, 0)
+    return out
+
+
+def _five_category(dpd: int) -> str:
+    """五级分类 by days past due: 0 → 1, 1–90 → 2, 91–180 → 3, 181–360 → 4, beyond → 5."""
+    if dpd <= 0:
+        return "1"
+    return "2" if dpd <= 90 else "3" if dpd <= 180 else "4" if dpd <= 360 else "5"
+
+
 def test_refresh_shows_our_loan_once_as_the_borrower_s_account(own):
     _, r, rendered, forms, accounts = own
     loans = {
@@ -538,7 +596,9 @@ def test_refresh_shows_our_loan_once_as_the_borrower_s_account(own):
     # never in the application reports
     for doc in r.documents["credit_reports/personal"]:
         assert all(a["A"]["institution"] != credit_report.OWN_INSTITUTION for a in doc["PD01"])
-    truth = r.truth["credit_report_truth"].filter(pl.col("origin") == "own_loan")
+    truth = r.truth["credit_report_truth"].filter(
+        (pl.col("origin") == "own_loan") & (pl.col("subject") == "personal")
+    )
     assert truth.height == shown
     assert set(truth["kind"].to_list()) == {"refresh"}
     assert set(truth["account_id"].to_list()) == {
@@ -556,53 +616,13 @@ def test_our_loan_agrees_with_the_repayment_records(own):
     }
     at_report = _outcomes_by_day(rendered.tables, as_of, grace)
 
-    # principal less the principal repaid by the day before the report, read from the records:
-    # an installment's payments go to its interest first (penalties aside), a prepayment pays
-    # off the principal, a recovery goes to principal first
-    schedule = rendered.tables["loans/schedule"]
-    cut = pl.DataFrame(
-        {"loan_id": list(as_of), "cut": list(as_of.values())},
-        schema={"loan_id": pl.Int64, "cut": pl.Date},
-    )
-    paid = (
-        rendered.tables["loans/repayments"]
-        .join(cut, on="loan_id")
-        .filter(pl.col("pay_date") <= pl.col("cut"))
-    )
-    per_installment = (
-        paid.filter(pl.col("installment").is_not_null())
-        .group_by("loan_id", "installment")
-        .agg((pl.col("amount_fen") - pl.col("penalty_fen")).sum().alias("paid"))
-        .join(
-            schedule.select(
-                "loan_id", pl.col("number").alias("installment"), "principal_fen", "interest_fen"
-            ),
-            on=["loan_id", "installment"],
-        )
-        .group_by("loan_id")
-        .agg(
-            pl.min_horizontal(
-                pl.col("principal_fen"), (pl.col("paid") - pl.col("interest_fen")).clip(0, None)
-            )
-            .sum()
-            .alias("principal_repaid")
-        )
-    )
-    repaid = dict(per_installment.iter_rows())
-    kinds = paid.group_by("loan_id").agg(
-        (pl.col("kind") == "prepayment").any().alias("prepaid"),
-        pl.col("amount_fen").filter(pl.col("kind") == "recovery").sum().alias("recovered"),
-    )
-    extra = {row["loan_id"]: row for row in kinds.iter_rows(named=True)}
-    principal = dict(rendered.tables["loans/loans"].select("loan_id", "principal_fen").iter_rows())
+    left = _principal_left(rendered.tables, as_of)
 
     checked = {"closed": 0, "late": 0, "overdue": 0, "prepaid": 0}
     for bid, (_doc, acc) in shown.items():
         o = at_report[bid]
         b, status = acc["B"], acc["E"]["status"]
-        x = extra.get(bid, {"prepaid": False, "recovered": 0})
-        left = 0 if x["prepaid"] else principal[bid] - repaid.get(bid, 0) - x["recovered"]
-        assert b["balance_yuan"] == _yuan(max(left, 0)) == _yuan(o["principal_outstanding_fen"])
+        assert b["balance_yuan"] == _yuan(left[bid]) == _yuan(o["principal_outstanding_fen"])
         if o["closed"]:  # settled (prepaid or paid off): C, then nothing
             assert status.rstrip("/")[-1] == "C"
             assert (b["account_status"], b["repayment_status"]) == ("3", "C")
@@ -618,17 +638,7 @@ def test_our_loan_agrees_with_the_repayment_records(own):
             assert b["account_status"] == ("2" if o["dpd"] > 0 else "1")
             assert (acc["C"]["overdue_periods"] > 0) == (o["dpd"] > 0)
             checked["overdue"] += o["dpd"] > 0
-            assert b["five_category"] == (
-                "1"
-                if o["dpd"] == 0
-                else "2"
-                if o["dpd"] <= 90
-                else "3"
-                if o["dpd"] <= 180
-                else "4"
-                if o["dpd"] <= 360
-                else "5"
-            )
+            assert b["five_category"] == _five_category(o["dpd"])
         assert status.lstrip("/")[0] == "*"  # nothing due in the month the loan starts
         checked["late"] += o["max_dpd"] > 0
     assert checked["closed"] >= 20
@@ -677,3 +687,120 @@ def test_no_post_loan_checks_after_our_loan_is_settled(own):
         assert all(q["date"] < closed for q in ours if q["reason"] == "01")
         settled += 1
     assert settled >= 20
+
+
+# --- our loan to a company in its enterprise refresh -------------------------------------------
+
+
+def test_enterprise_refresh_shows_our_loan_to_every_company(own):
+    c, r, rendered, forms, _ = own
+    grace = behaviour.catalogue_product(c.config.product_code).overdue_grace_days
+    refresh = _docs(r, "credit_reports/enterprise_refresh")
+    personal = _docs(r, "credit_reports/personal_refresh")
+    companies = {bid for bid, form in forms.items() if form != "个体工商户"}
+    assert set(refresh) == companies  # sole proprietors get no enterprise refresh
+    loans = {
+        row["business_id"]: row for row in rendered.tables["loans/loans"].iter_rows(named=True)
+    }
+    as_of, mine = {}, {}
+    for bid, doc in refresh.items():
+        parse_enterprise(doc)
+        assert doc["kind"] == "refresh"
+        assert doc["ERH"]["query_reason"] == "01"  # 贷后管理
+        day = date.fromisoformat(doc["ERH"]["report_time"][:10])
+        assert doc["ERH"]["report_time"] == personal[bid]["PRH"]["report_time"]  # same day
+        ours = [a for a in doc["ED01"] if a["institution"] == credit_report.OWN_INSTITUTION]
+        if loans[bid]["start_date"] >= day:
+            assert ours == []
+            continue
+        (acc,) = ours  # exactly one
+        as_of[loans[bid]["loan_id"]] = day - timedelta(days=1)
+        mine[loans[bid]["loan_id"]] = acc
+    assert len(mine) >= 60
+    at_report = _outcomes_by_day(rendered.tables, as_of, grace)
+    left = _principal_left(rendered.tables, as_of)
+    checked = {"settled": 0, "open": 0, "overdue": 0, "worse": 0}
+    for loan_id, acc in mine.items():
+        loan, o = loans[loan_id], at_report[loan_id]
+        assert acc["account_id"] == f"E{loan['business_id']:08d}800"
+        assert (acc["account_type"], acc["institution_type"]) == ("D1", "51")
+        assert acc["amount_yuan"] * 100 == loan["principal_fen"]
+        assert acc["open_date"] == loan["start_date"].isoformat()
+        assert acc["business_type"] == ("11" if loan["term_months"] <= 12 else "12")
+        assert acc["balance_yuan"] == _yuan(left[loan_id]) == _yuan(o["principal_outstanding_fen"])
+        assert acc["worst_five_category"] == _five_category(o["max_dpd"])
+        if o["closed"]:
+            assert (acc["account_status"], acc["five_category"]) == ("2", None)
+            assert acc["closed_date"] is not None
+            assert acc["balance_yuan"] == 0
+            checked["settled"] += 1
+        else:
+            assert acc["account_status"] == "1"
+            assert acc["closed_date"] is None
+            assert acc["five_category"] == _five_category(o["dpd"])
+            assert acc["report_date"] == as_of[loan_id].isoformat()
+            assert (acc["overdue_yuan"] > 0) == (o["dpd"] > 0)
+            assert acc["overdue_principal_yuan"] <= acc["overdue_yuan"]
+            checked["open"] += 1
+            checked["overdue"] += o["dpd"] > 0
+            checked["worse"] += acc["five_category"] in ("3", "4", "5")
+    assert checked["settled"] >= 10
+    assert checked["open"] >= 10
+    assert checked["overdue"] >= 2
+    assert checked["worse"] >= 1
+
+    # truth: one own_loan row per account shown, in the enterprise refresh only
+    truth = r.truth["credit_report_truth"].filter(
+        (pl.col("origin") == "own_loan") & (pl.col("subject") == "enterprise")
+    )
+    assert set(truth["kind"].to_list()) == {"refresh"}
+    assert sorted(truth["account_id"].to_list()) == sorted(a["account_id"] for a in mine.values())
+    # never in an application report, nor in the owner's personal refresh of a company
+    for doc in r.documents["credit_reports/enterprise"]:
+        assert all(a["institution"] != credit_report.OWN_INSTITUTION for a in doc["ED01"])
+    for bid in companies:
+        assert all(
+            a["A"]["institution"] != credit_report.OWN_INSTITUTION for a in personal[bid]["PD01"]
+        )
+
+
+def test_enterprise_refresh_continues_the_firm_s_accounts(whole):
+    _, r = whole
+    app = _docs(r, "credit_reports/enterprise")
+    refresh = _docs(r, "credit_reports/enterprise_refresh")
+    truth = r.truth["credit_report_truth"].filter(pl.col("subject") == "enterprise")
+    debts = {
+        kind: set(
+            truth.filter((pl.col("kind") == kind) & (pl.col("origin") == "current"))[
+                "debt_id"
+            ].to_list()
+        )
+        for kind in ("application", "refresh")
+    }
+    assert debts["application"]
+    assert debts["application"] == debts["refresh"]
+    assert truth.filter(pl.col("origin") == "after_application").height == 0
+    running = 0
+    for bid, doc in app.items():
+        later = {a["account_id"]: a for a in refresh[bid]["ED01"]}
+        for acc in doc["ED01"]:
+            other = later.get(acc["account_id"])
+            if other is None:  # closed more than 60 months before the refresh
+                assert acc["account_status"] == "2"
+                continue
+            for key in ("institution", "amount_yuan", "open_date", "due_date", "account_type"):
+                assert other[key] == acc[key]
+            if acc["account_status"] == "2":
+                # settled before the application: unchanged, but for the worst class of the
+                # last five years, which may have left the window
+                assert other["worst_five_category"] <= acc["worst_five_category"]
+                assert {**other, "worst_five_category": None} == {
+                    **acc,
+                    "worst_five_category": None,
+                }
+            running += other["account_status"] == "1"
+        summary = refresh[bid]["EC01"]
+        open_accounts = [a for a in refresh[bid]["ED01"] if a["account_status"] == "1"]
+        assert summary["balance_yuan"] == sum(a["balance_yuan"] for a in open_accounts)
+        assert summary["overdue_yuan"] == sum(a["overdue_yuan"] for a in open_accounts)
+    assert running >= 1
