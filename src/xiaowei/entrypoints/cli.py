@@ -817,6 +817,10 @@ from xiaowei.entrypoints.cli_simulate import simulate_app  # noqa: E402
 
 app.add_typer(simulate_app, name="simulate")
 
+from xiaowei.entrypoints.cli_analyse import analyse_app  # noqa: E402
+
+app.add_typer(analyse_app, name="analyse")
+
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,187 @@
+"""``xiaowei analyse …``: credit analysis (信贷分析) of statements and credit reports.
+
+So far: ``analyse statement FILE...`` (bank-statement exports → monthly table, flow features,
+flags with the rows that raised them) and ``analyse report FILE`` (a PBOC-style credit report
+in the documented JSON layout → features, flags, the analyst's summary). The financials and
+the whole application follow in the next increments of issue 4.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from xiaowei.core.errors import InvalidInput
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+
+analyse_app = typer.Typer(
+    no_args_is_help=True, help="Credit analysis (信贷分析): statements, credit reports."
+)
+
+# Rows of a second and later file are numbered file × ROW_BLOCK + row in the evidence.
+ROW_BLOCK = 1_000_000
+
+
+def _yuan(fen: object) -> str:
+    return "-" if fen is None else f"{float(str(fen)) / 100:,.2f}"
+
+
+@analyse_app.command("statement")
+def statement_cmd(
+    files: Annotated[list[Path], typer.Argument(help="Bank-statement exports (CSV, XLSX).")],
+    owner: Annotated[
+        list[str] | None,
+        typer.Option(help="Names that count as the applicant's own (owner, spouse, firm)."),
+    ] = None,
+    declared_lender: Annotated[
+        list[str] | None, typer.Option(help="Lenders the applicant declared (repeatable).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Flows of one applicant's statements (交易流水分析): months, features, flags.
+
+    Each file is one account; together they are the business. Evidence rows are the data rows
+    of the file (counted from 1); with several files, row r of file k (k ≥ 2) reads
+    k × 1,000,000 + r.
+    """
+    from xiaowei.entrypoints.cli import _print_json, console, guarded
+
+    def run() -> None:
+        import polars as pl
+
+        from xiaowei.adapters.statement_import import read_statement
+        from xiaowei.analysis import flows
+        from xiaowei.analysis.flags import Flag, Severity
+
+        if not files:
+            raise InvalidInput("files", "give at least one statement file")
+        frames = []
+        own: list[str] = list(owner or [])
+        described: list[dict[str, Any]] = []
+        extra: list[Flag] = []
+        for k, path in enumerate(files, start=1):
+            imported = read_statement(path)
+            offset = 0 if k == 1 else k * ROW_BLOCK
+            frame = imported.frame.with_columns(
+                (pl.col("row") + offset).alias("row"),
+                pl.lit(k, dtype=pl.Int64).alias("account_id"),
+                pl.lit(1, dtype=pl.Int64).alias("business_id"),
+            )
+            frames.append(frame)
+            meta = imported.metadata
+            own += [x for x in (meta.holder_name, meta.account_no) if x]
+            rec = imported.reconciliation
+            described.append(
+                {
+                    "file": str(path),
+                    "layout": imported.layout,
+                    "rows": imported.frame.height,
+                    "bank": meta.bank_name,
+                    "account_no": meta.account_no,
+                    "holder": meta.holder_name,
+                    "reconciles": rec.ok,
+                }
+            )
+            if not rec.ok:
+                extra.append(
+                    Flag(
+                        code="balance_mismatch",
+                        severity=Severity.CRITICAL,
+                        message=(
+                            f"{path.name}: the running balance does not reconcile on "
+                            f"{len(rec.mismatches)} row(s) (余额不连续)"
+                        ),
+                        transactions=tuple(r + offset for r in rec.mismatches),
+                    )
+                )
+        tx = pl.concat(frames, how="diagonal_relaxed")
+        prepared = flows.prepare(tx, own)
+        monthly = flows.monthly_table(prepared)
+        features = flows.flow_features(prepared, monthly=monthly)
+        flags = flows.flow_flags(prepared, declared_lenders=list(declared_lender or []))
+        found = flags.get(1, [])
+        codes = {(f.code, f.transactions) for f in found}
+        found += [f for f in extra if (f.code, f.transactions) not in codes]
+        row = features.row(0, named=True) if features.height else {}
+        feature_json = {k: v for k, v in row.items() if k != "business_id"}
+        if as_json:
+            _print_json(
+                {
+                    "files": described,
+                    "months": flows.months_json(monthly, 1),
+                    "features": feature_json,
+                    "flags": [f.to_json() for f in found],
+                }
+            )
+            return
+        for d in described:
+            verdict = "reconciles" if d["reconciles"] else "DOES NOT reconcile"
+            console.print(
+                f"{d['file']}: {d['bank'] or '-'} {d['account_no'] or ''} · {d['rows']} rows · "
+                f"layout {d['layout']} · {verdict}",
+                highlight=False,
+            )
+        table = Table(title="monthly flows 月度流水 (CNY)")
+        for col in ("month", "inflow", "outflow", "revenue estimate", "avg daily balance"):
+            table.add_column(col, justify="right")
+        for m in flows.months_json(monthly, 1):
+            table.add_row(
+                str(m["month"]),
+                _yuan(m["inflow"]),
+                _yuan(m["outflow"]),
+                _yuan(m["revenue_estimate"]),
+                _yuan(m["average_daily_balance"]),
+            )
+        console.print(table)
+        if not found:
+            console.print("no flags")
+        for f in found:
+            rows = ", ".join(str(r) for r in f.transactions[:10])
+            more = " …" if len(f.transactions) > 10 else ""
+            console.print(
+                f"{f.severity.value.upper()} {f.code}: {f.message}"
+                + (f" (rows {rows}{more})" if rows else ""),
+                highlight=False,
+                markup=False,
+            )
+
+    guarded(run)
+
+
+@analyse_app.command("report")
+def report_cmd(
+    file: Annotated[Path, typer.Argument(help="A credit report: one JSON document.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """A PBOC-style credit report (征信报告分析): features, flags and the analyst's summary."""
+    from xiaowei.entrypoints.cli import _print_json, console, guarded
+
+    def run() -> None:
+        from xiaowei.analysis.credit_report import analyse_report
+        from xiaowei.analysis.credit_report_schema import parse_report
+
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidInput("file", f"cannot read {file}: {exc}") from None
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(
+                "file", f"{file} is not JSON: {exc.msg} (line {exc.lineno})"
+            ) from None
+        if not isinstance(doc, dict):
+            raise InvalidInput("file", f"{file} holds no report object")
+        analysis = analyse_report(parse_report(doc))
+        if as_json:
+            _print_json(analysis.to_json())
+            return
+        for paragraph in analysis.summary.to_text():
+            console.print(paragraph, highlight=False, markup=False)
+
+    guarded(run)
