@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from xiaowei.analysis.channels import ChannelsConfig
 from xiaowei.analysis.credit_report import CreditReportConfig
 from xiaowei.analysis.financials import FinancialsConfig
 from xiaowei.analysis.flows import FlowsConfig
+from xiaowei.analysis.network import NetworkConfig
+from xiaowei.analysis.soft import SoftConfig
+from xiaowei.analysis.willingness import WillingnessConfig
 
 
 class AnalysisConfig(BaseModel):
@@ -23,3 +27,7 @@ class AnalysisConfig(BaseModel):
     financials: FinancialsConfig = Field(default_factory=FinancialsConfig)
     credit_report: CreditReportConfig = Field(default_factory=CreditReportConfig)
     flows: FlowsConfig = Field(default_factory=FlowsConfig)
+    channels: ChannelsConfig = Field(default_factory=ChannelsConfig)
+    network: NetworkConfig = Field(default_factory=NetworkConfig)
+    soft: SoftConfig = Field(default_factory=SoftConfig)
+    willingness: WillingnessConfig = Field(default_factory=WillingnessConfig)
