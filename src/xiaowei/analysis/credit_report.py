@@ -180,8 +180,9 @@ class CreditReportConfig(BaseModel):
         default=3,
         ge=1,
         le=7,
-        description="serious delinquency from this status (3 = 61–90 days, 次级 under the 2023 "
-        "risk-classification rules, research notes §4)",
+        description="serious delinquency from this status (3 = 61–90 days past due: one step "
+        "before 次级, which the 2023 risk-classification rules start after 90 days, research "
+        "notes §4; an analyst treats 61–90 days as serious already)",
     )
     serious_window: int = Field(
         default=24, ge=1, description="months looked at for serious delinquency; one of windows"

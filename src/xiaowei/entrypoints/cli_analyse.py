@@ -1,9 +1,9 @@
 """``xiaowei analyse …``: credit analysis (信贷分析) of statements and credit reports.
 
-So far: ``analyse statement FILE...`` (bank-statement exports → monthly table, flow features,
-flags with the rows that raised them) and ``analyse report FILE`` (a PBOC-style credit report
-in the documented JSON layout → features, flags, the analyst's summary). The financials and
-the whole application follow in the next increments of issue 4.
+``analyse statement FILE...`` (bank-statement exports → monthly table, flow features, flags with
+the rows that raised them), ``analyse report FILE`` (a PBOC-style credit report in the
+documented JSON layout → features, flags, the analyst's summary) and ``analyse application
+DIR --business ID`` (one applicant of a simulated run → the whole credit file).
 """
 
 from __future__ import annotations
@@ -183,5 +183,90 @@ def report_cmd(
             return
         for paragraph in analysis.summary.to_text():
             console.print(paragraph, highlight=False, markup=False)
+
+    guarded(run)
+
+
+@analyse_app.command("application")
+def application_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="A simulator run folder (xiaowei simulate).")],
+    business: Annotated[int, typer.Option("--business", help="The business id to analyse.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """The credit file of one application (信贷档案): features, cross-checks, capacity,
+    willingness and flags from every source of a simulated run (never its truth/)."""
+    from xiaowei.entrypoints.cli import _print_json, console, guarded
+
+    def run() -> None:
+        from xiaowei.services.analysis import analyse_simulated
+
+        if not run_dir.is_dir():
+            raise InvalidInput("run_dir", f"{run_dir} is not a folder")
+        credit_file = analyse_simulated(run_dir, business)
+        if as_json:
+            _print_json(credit_file.to_json())
+            return
+        cf = credit_file
+        console.print(
+            f"business {cf.business_id} · as of {cf.as_of} · config {cf.config_hash} · "
+            f"missing: {', '.join(cf.sources_missing) or 'none'}",
+            highlight=False,
+        )
+        table = Table(title="key features 主要指标")
+        table.add_column("feature")
+        table.add_column("value", justify="right")
+        for key in (
+            "flow_revenue_mean_12m",
+            "flow_revenue_cv_12m",
+            "flow_customer_top1_share_12m",
+            "bureau_monthly_debt_service",
+            "bureau_total_outstanding",
+            "fin_gross_margin",
+            "fin_debt_ratio",
+            "fin_current_ratio",
+            "pos_gross_fen_12m",
+            "soft_owner_age",
+            "will_ratio",
+        ):
+            if key in cf.features:
+                value = cf.features[key]
+                table.add_row(key, "-" if value is None else f"{value:,.4g}")
+        console.print(table)
+        eq, sales = cf.cross_checks.equity, cf.cross_checks.sales
+        if eq is not None:
+            console.print(
+                f"equity cross-check 权益交叉检验: {eq.verdict} (deviation "
+                f"{_yuan(eq.deviation_fen)} CNY, {eq.deviation_rate:+.1%} of period profit)",
+                highlight=False,
+            )
+        if sales is not None:
+            dev = "-" if sales.deviation is None else f"{sales.deviation:+.1%}"
+            console.print(
+                f"sales cross-check 销售额交叉检验: {sales.verdict or 'no source'} (declared "
+                f"{_yuan(sales.declared_sales_fen)}, reconciled "
+                f"{_yuan(sales.reconciled_sales_fen)}, deviation {dev})",
+                highlight=False,
+            )
+        if cf.capacity is not None:
+            c = cf.capacity
+            ratio = "-" if c.installment_ratio is None else f"{c.installment_ratio:.1%}"
+            console.print(
+                f"capacity 还款能力: installment ratio {ratio} (cap {c.cap:.0%}), maximum "
+                f"affordable loan {c.max_affordable_loan:,.2f} CNY",
+                highlight=False,
+            )
+        if cf.willingness is not None:
+            w = cf.willingness
+            console.print(
+                f"willingness 还款意愿: cost of default {w.cost_of_default:,.2f} vs exposure "
+                f"{w.exposure:,.2f} CNY (ratio {w.ratio:.2f})",
+                highlight=False,
+            )
+        if not cf.flags:
+            console.print("no flags")
+        for f in cf.flags:
+            console.print(
+                f"{f.severity.value.upper()} {f.code}: {f.message}", highlight=False, markup=False
+            )
 
     guarded(run)

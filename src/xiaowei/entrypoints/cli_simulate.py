@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -294,3 +294,99 @@ def show_cmd(
         )
 
     guarded(run)
+
+
+_REPORT_COLLECTIONS = {
+    ("personal", "application"): "credit_reports/personal",
+    ("personal", "refresh"): "credit_reports/personal_refresh",
+    ("enterprise", "application"): "credit_reports/enterprise",
+    ("enterprise", "refresh"): "credit_reports/enterprise_refresh",
+}
+
+
+@simulate_app.command("report")
+def report_cmd(
+    directory: Annotated[Path, typer.Argument(help="A folder written by xiaowei simulate.")],
+    business_id: Annotated[
+        int, typer.Argument(help="The business whose report to take (1, 2, …).")
+    ],
+    kind: Annotated[
+        str,
+        typer.Option(help="application (申请查询, at the loan) or refresh (贷后查询, post-loan)."),
+    ] = "application",
+    subject: Annotated[
+        str, typer.Option(help="personal (个人, the owner) or enterprise (企业, the firm).")
+    ] = "personal",
+    out: Annotated[
+        Path | None, typer.Option(help="File to write the document to (default: print it).")
+    ] = None,
+    as_xml: Annotated[bool, typer.Option("--xml", help="XML instead of JSON.")] = False,
+) -> None:
+    """One business's credit report (征信报告) as a document: pretty JSON (or XML), the input of
+    ``xiaowei analyse report``."""
+    from xiaowei.entrypoints.cli import console, guarded
+
+    def run() -> None:
+        import json
+        import sys
+
+        from xiaowei.core.errors import NotFound
+        from xiaowei.simulate.describe import load_manifest
+
+        if kind not in ("application", "refresh"):
+            raise InvalidInput("kind", f"{kind!r} is not application or refresh")
+        if subject not in ("personal", "enterprise"):
+            raise InvalidInput("subject", f"{subject!r} is not personal or enterprise")
+        load_manifest(directory)  # a clear error when the folder is not a run
+        if business_id < 1:
+            raise InvalidInput("business_id", f"{business_id} is not a business id (1, 2, …)")
+        doc = _find_report(directory, _REPORT_COLLECTIONS[subject, kind], business_id)
+        if doc is None:
+            if _find_report(directory, _REPORT_COLLECTIONS["personal", "application"], business_id):
+                why = (
+                    " (a sole proprietorship 个体工商户 has no enterprise report)"
+                    if subject == "enterprise"
+                    else ""
+                )
+                raise NotFound(
+                    f"business {business_id} has no {subject} {kind} report in {directory}{why}"
+                )
+            raise NotFound(f"business {business_id} is not in {directory}")
+        if as_xml:
+            from xiaowei.adapters.credit_report_xml import to_xml
+
+            data = to_xml(doc)
+        else:
+            data = (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+        if out is None:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+            return
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(data)
+        except OSError as exc:
+            raise InvalidInput("out", f"cannot write {out}: {exc.strerror or exc}") from None
+        console.print(
+            f"wrote the {subject} {kind} report {doc['report_id']} of business {business_id} "
+            f"to {out}",
+            highlight=False,
+            soft_wrap=True,  # a long path stays on one line
+        )
+
+    guarded(run)
+
+
+def _find_report(directory: Path, collection: str, business_id: int) -> dict[str, Any] | None:
+    """The document of ``business_id`` in a JSON-lines collection of the run, or None."""
+    import json
+
+    for part in sorted((directory / collection).glob("part-*.jsonl")):
+        with part.open(encoding="utf-8") as fh:
+            for line in fh:
+                if f'"business_id":{business_id},' not in line:  # cheap pre-filter
+                    continue
+                doc: dict[str, Any] = json.loads(line)
+                if doc.get("business_id") == business_id:
+                    return doc
+    return None
