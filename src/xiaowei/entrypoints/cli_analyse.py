@@ -270,3 +270,161 @@ def application_cmd(
             )
 
     guarded(run)
+
+
+@analyse_app.command("financials")
+def financials_cmd(
+    file: Annotated[Path, typer.Argument(help="An IPC file (调查报表), layout xiaowei.ipc/1.0.")],
+    amount: Annotated[
+        str | None, typer.Option("--amount", help="Requested loan amount, CNY.")
+    ] = None,
+    term: Annotated[int | None, typer.Option("--term", help="Loan term in months.")] = None,
+    rate: Annotated[
+        str | None, typer.Option("--rate", help="Annual rate as a fraction, e.g. 0.12.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Financial analysis of an IPC file (财务分析): ratios against the industry norms, the
+    equity cross-check (权益交叉检验) with its breakdown, the weighted product margin against
+    the income statement and, with --amount/--term/--rate, repayment capacity (还款能力)."""
+    from xiaowei.entrypoints.cli import _print_json, console, guarded
+
+    def run() -> None:
+        from decimal import Decimal, InvalidOperation
+
+        import polars as pl
+
+        from xiaowei.adapters.ipc_file import ipc_frames, read_ipc_file
+        from xiaowei.analysis import financials as fin
+
+        loan = (amount, term, rate)
+        if any(x is not None for x in loan) and any(x is None for x in loan):
+            raise InvalidInput("--amount/--term/--rate", "give all three or none")
+        ipc = read_ipc_file(file)
+        sheets, income, products, equity = ipc_frames(ipc)
+        bid = ipc.business_id
+        industries = pl.DataFrame({"business_id": [bid], "industry": [ipc.industry]})
+        ratios = fin.financial_ratios(sheets, income, industries)
+        outliers = fin.ratio_outliers(ratios)
+        check = fin.EquityCheck.from_frame(fin.equity_cross_check(sheets, equity), bid)
+        margins = fin.weighted_gross_margins(products).row(0, named=True)
+        summary = fin.income_summary(income).row(0, named=True)
+        ratio_row = ratios.row(0, named=True)
+        capacity = None
+        if amount is not None and term is not None and rate is not None:
+            try:
+                amount_d, rate_d = Decimal(amount), Decimal(rate)
+            except InvalidOperation:
+                raise InvalidInput("--amount/--rate", "must be decimal numbers") from None
+            if not amount_d.is_finite() or not rate_d.is_finite():
+                raise InvalidInput("--amount/--rate", "must be finite numbers")
+            capacity = fin.repayment_capacity(
+                Decimal(summary["monthly_disposable_income_fen"]) / 100,
+                amount=amount_d,
+                annual_rate=rate_d,
+                term_months=term,
+            )
+        flags = fin.ratio_flags(outliers, bid)
+        for extra in (check.flag(), capacity.flag() if capacity is not None else None):
+            if extra is not None:
+                flags.append(extra)
+        cfg = fin.DEFAULT_CONFIG
+        weighted = margins["weighted_gross_margin"]
+        stated = summary["gross_margin"]
+        margin = {
+            "weighted_product_margin": weighted,
+            "income_statement_margin": stated,
+            "difference": None if stated is None else weighted - stated,
+        }
+        equity_json: dict[str, Any] = check.model_dump(mode="json") | {
+            "pass_band": cfg.equity_pass_band,
+            "explain_band": cfg.equity_explain_band,
+            "breakdown": [line.model_dump() for line in check.breakdown()],
+            "period_start": str(ipc.equity_inputs.period_start),
+            "period_end": str(ipc.equity_inputs.period_end),
+            "months": ipc.equity_inputs.months,
+        }
+        if as_json:
+            _print_json(
+                {
+                    "business_id": bid,
+                    "industry": ipc.industry,
+                    "ratios": {k: v for k, v in ratio_row.items() if k not in ("business_id",)},
+                    "outliers": outliers.drop("business_id").to_dicts(),
+                    "equity_check": equity_json,
+                    "margins": margin,
+                    "capacity": None if capacity is None else capacity.model_dump(mode="json"),
+                    "flags": [f.to_json() for f in flags],
+                }
+            )
+            return
+        console.print(
+            f"business {bid} · {ipc.industry} (template {ratio_row['template']}) · "
+            f"{ipc.employees} "
+            f"employees · {summary['months']} months of income",
+            highlight=False,
+        )
+        table = Table(title="ratios 财务比率")
+        for col in ("ratio", "value", "norm", ""):
+            table.add_column(col, justify="right" if col in ("value", "norm") else "left")
+        flagged = {r["ratio"]: r for r in outliers.iter_rows(named=True)}
+        norm = cfg.industry_norms[ipc.industry]
+        for name in fin.TEMPLATES[norm.template].ratios:
+            value = ratio_row[name]
+            low, high = getattr(norm, name)
+            bounds = f"{'' if low is None else f'{low:g}'}–{'' if high is None else f'{high:g}'}"
+            mark = flagged.get(name, {}).get("direction", "")
+            table.add_row(
+                f"{name} {fin._RATIO_ZH[name]}",
+                "-" if value is None else f"{value:.3f}",
+                bounds,
+                f"{mark.upper()}" if mark else "",
+            )
+        console.print(table)
+        eq = Table(title="equity cross-check 权益交叉检验 (CNY)")
+        eq.add_column("")
+        eq.add_column("term")
+        eq.add_column("amount", justify="right")
+        for line in check.breakdown():
+            eq.add_row(line.sign, f"{line.label} {line.label_zh}", _yuan(line.amount_fen))
+        console.print(eq)
+        rate_eq = (
+            "-" if check.deviation_rate_equity is None else f"{check.deviation_rate_equity:+.1%}"
+        )
+        console.print(
+            f"deviation rate 偏差率: {check.deviation_rate:+.1%} of period profit "
+            f"({ipc.equity_inputs.period_start} to {ipc.equity_inputs.period_end}), "
+            f"{rate_eq} of equity",
+            highlight=False,
+        )
+        console.print(
+            f"verdict: {check.verdict.value} (pass ≤ {cfg.equity_pass_band:.0%}, explain ≤ "
+            f"{cfg.equity_explain_band:.0%} of period profit)",
+            highlight=False,
+        )
+        diff = "-" if margin["difference"] is None else f"{margin['difference']:+.1%}"
+        console.print(
+            f"gross margin 毛利率: products (加权毛利率) {weighted:.1%} vs income statement "
+            f"{'-' if stated is None else f'{stated:.1%}'} ({diff})",
+            highlight=False,
+        )
+        if capacity is not None:
+            c = capacity
+            ratio = "-" if c.installment_ratio is None else f"{c.installment_ratio:.1%}"
+            console.print(
+                f"capacity 还款能力: installment {c.new_installment:,.2f} CNY = {ratio} of "
+                f"disposable income {c.monthly_disposable_income:,.2f} (cap {c.cap:.0%})",
+                highlight=False,
+            )
+            console.print(
+                f"maximum affordable loan 最高可贷额: {c.max_affordable_loan:,.2f} CNY",
+                highlight=False,
+            )
+        if not flags:
+            console.print("no flags")
+        for f in flags:
+            console.print(
+                f"{f.severity.value.upper()} {f.code}: {f.message}", highlight=False, markup=False
+            )
+
+    guarded(run)

@@ -390,3 +390,66 @@ def _find_report(directory: Path, collection: str, business_id: int) -> dict[str
                 if doc.get("business_id") == business_id:
                     return doc
     return None
+
+
+@simulate_app.command("ipc")
+def ipc_cmd(
+    directory: Annotated[Path, typer.Argument(help="A folder written by xiaowei simulate.")],
+    business_id: Annotated[int, typer.Argument(help="The business whose file to take (1, 2, …).")],
+    out: Annotated[
+        Path | None, typer.Option(help="File to write the IPC file to (default: print it).")
+    ] = None,
+) -> None:
+    """One business's IPC investigation file (调查报表) in the ``xiaowei.ipc/1.0`` JSON layout,
+    from the run's observable ``financials/*`` tables: the input of ``xiaowei analyse
+    financials``."""
+    from xiaowei.entrypoints.cli import console, guarded
+
+    def run() -> None:
+        import json
+        import sys
+
+        import polars as pl
+
+        from xiaowei.adapters.ipc_file import ipc_from_frames, write_ipc_file
+        from xiaowei.core.errors import NotFound
+        from xiaowei.simulate.describe import load_manifest
+        from xiaowei.simulate.output import read_table
+
+        load_manifest(directory)  # a clear error when the folder is not a run
+        if business_id < 1:
+            raise InvalidInput("business_id", f"{business_id} is not a business id (1, 2, …)")
+
+        def table(name: str) -> pl.DataFrame:
+            try:
+                frame = read_table(directory, name)
+            except FileNotFoundError:
+                raise NotFound(f"{directory} has no table {name}") from None
+            return frame.filter(pl.col("business_id") == business_id)
+
+        business = table("businesses")
+        if business.height == 0:
+            raise NotFound(f"business {business_id} is not in {directory}")
+        biz = business.row(0, named=True)
+        ipc = ipc_from_frames(
+            business_id=business_id,
+            industry=biz["industry"],
+            employees=biz["employees"],
+            balance_sheets=table("financials/balance_sheets"),
+            income_monthly=table("financials/income_monthly"),
+            products=table("financials/products"),
+            equity_inputs=table("financials/equity_reconciliation_inputs"),
+        )
+        if out is None:
+            data = json.dumps(ipc.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n"
+            sys.stdout.buffer.write(data.encode("utf-8"))
+            sys.stdout.flush()
+            return
+        write_ipc_file(ipc, out)
+        console.print(
+            f"wrote the IPC file (调查报表) of business {business_id} to {out}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+    guarded(run)
