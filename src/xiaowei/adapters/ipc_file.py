@@ -62,51 +62,20 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from xiaowei.analysis.financials import (
+    ASSET_COLUMNS,
+    EQUITY_INPUT_COLUMNS,
+    INCOME_COLUMNS,
+    LIABILITY_COLUMNS,
+)
 from xiaowei.core.errors import InvalidInput
 
 LAYOUT = "xiaowei.ipc/1.0"
 
-_ASSETS = (
-    "cash_fen",
-    "bank_deposits_fen",
-    "receivables_fen",
-    "prepayments_fen",
-    "inventory_fen",
-    "equipment_fen",
-    "vehicles_fen",
-    "property_fen",
-    "prepaid_rent_fen",
-    "other_operating_assets_fen",
-    "household_assets_fen",
-)
-_LIABILITIES = (
-    "payables_fen",
-    "advance_receipts_fen",
-    "short_term_loans_fen",
-    "long_term_loans_fen",
-    "private_loans_fen",
-    "other_liabilities_fen",
-)
-_INCOME = (
-    "sales_declared_fen",
-    "cost_of_goods_fen",
-    "gross_profit_fen",
-    "rent_fen",
-    "wages_fen",
-    "utilities_fen",
-    "taxes_fen",
-    "other_costs_fen",
-    "net_profit_fen",
-    "household_expenses_fen",
-    "disposable_income_fen",
-)
-_EQUITY = (
-    "period_profit_fen",
-    "injections_fen",
-    "withdrawals_fen",
-    "appreciation_fen",
-    "depreciation_fen",
-)
+_ASSETS = ASSET_COLUMNS
+_LIABILITIES = LIABILITY_COLUMNS
+_INCOME = INCOME_COLUMNS
+_EQUITY = EQUITY_INPUT_COLUMNS
 
 _STRICT = ConfigDict(strict=True, extra="forbid", frozen=True)
 

@@ -74,7 +74,7 @@ Construction (every amount in integer fen, whole yuan):
 The period of the cross-check runs from the check point (``period_start``, a month end) to the
 application date (``period_end``); its profit is the disposable income of the ``months`` full
 months in between. The deviation rate (偏差率) is the deviation over the absolute period profit.
-:func:`equity_check` computes it for tests and verification only; the analysis layer (issue 4)
+:func:`xiaowei.analysis.financials.equity_cross_check` computes it; the analysis layer (issue 4)
 owns the analysis version.
 
 Tables (observable, money in Int64 fen, whole yuan):
@@ -108,6 +108,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from xiaowei.analysis.financials import ASSET_COLUMNS, INCOME_COLUMNS, LIABILITY_COLUMNS
 from xiaowei.simulate import statements
 from xiaowei.simulate.output import Rendered
 from xiaowei.simulate.random import Stream
@@ -177,40 +178,10 @@ REVALUATION_SHARE = 0.12  # property revalued upwards (升值)
 SLIP_SHARE = 0.12  # officer's reconciliation slips: the wide part of η
 ETA_SD, SLIP_SD = 0.02, 0.08
 
-BALANCE_COLUMNS = (
-    "cash_fen",
-    "bank_deposits_fen",
-    "receivables_fen",
-    "prepayments_fen",
-    "inventory_fen",
-    "equipment_fen",
-    "vehicles_fen",
-    "property_fen",
-    "prepaid_rent_fen",
-    "other_operating_assets_fen",
-    "household_assets_fen",
-    "payables_fen",
-    "advance_receipts_fen",
-    "short_term_loans_fen",
-    "long_term_loans_fen",
-    "private_loans_fen",
-    "other_liabilities_fen",
-)
-ASSETS = BALANCE_COLUMNS[:11]
-LIABILITIES = BALANCE_COLUMNS[11:]
-INCOME_COLUMNS = (
-    "sales_declared_fen",
-    "cost_of_goods_fen",
-    "gross_profit_fen",
-    "rent_fen",
-    "wages_fen",
-    "utilities_fen",
-    "taxes_fen",
-    "other_costs_fen",
-    "net_profit_fen",
-    "household_expenses_fen",
-    "disposable_income_fen",
-)
+# The officer's lines are the analysis layer's (one list, one meaning).
+BALANCE_COLUMNS = (*ASSET_COLUMNS, *LIABILITY_COLUMNS)
+ASSETS = ASSET_COLUMNS
+LIABILITIES = LIABILITY_COLUMNS
 _EPOCH_MONTH = 1970 * 12
 
 
@@ -836,51 +807,4 @@ def render(chunk: Chunk) -> Rendered:
             )
         },
         truth={"financial_manipulation": built["financial_manipulation"]},
-    )
-
-
-def equity_check(inputs: pl.DataFrame, balance_sheets: pl.DataFrame) -> pl.DataFrame:
-    """The equity cross-check (权益交叉检验), minimal: for tests and data verification only.
-
-    expected = equity at the check point + period profit + injections + appreciation
-    − withdrawals − depreciation; actual = current equity; deviation (偏差值) = expected −
-    actual; deviation rate (偏差率) = deviation / |period profit|. Issue 4's analysis layer owns
-    the full version (tolerances, explanations, reporting).
-    """
-    start = balance_sheets.filter(pl.col("kind") == "check_point").select(
-        "business_id", pl.col("equity_fen").alias("initial")
-    )
-    actual = balance_sheets.filter(pl.col("kind") == "current").select(
-        "business_id", pl.col("equity_fen").alias("actual_equity_fen")
-    )
-    return (
-        inputs.join(start, on="business_id")
-        .join(actual, on="business_id")
-        .with_columns(
-            (
-                pl.col("initial")
-                + pl.col("period_profit_fen")
-                + pl.col("injections_fen")
-                + pl.col("appreciation_fen")
-                - pl.col("withdrawals_fen")
-                - pl.col("depreciation_fen")
-            ).alias("expected_equity_fen")
-        )
-        .with_columns(
-            (pl.col("expected_equity_fen") - pl.col("actual_equity_fen")).alias("deviation_fen")
-        )
-        .with_columns(
-            (
-                pl.col("deviation_fen").cast(pl.Float64)
-                / pl.col("period_profit_fen").abs().cast(pl.Float64).clip(lower_bound=1.0)
-            ).alias("deviation_rate")
-        )
-        .select(
-            "business_id",
-            "expected_equity_fen",
-            "actual_equity_fen",
-            "deviation_fen",
-            "deviation_rate",
-        )
-        .sort("business_id")
     )

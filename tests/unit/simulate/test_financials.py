@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from xiaowei.analysis.financials import equity_cross_check
 from xiaowei.simulate import financials
 from xiaowei.simulate.config import SimulationConfig
 from xiaowei.simulate.output import Rendered
@@ -37,8 +38,8 @@ def whole(world: World):
 @pytest.fixture(scope="module")
 def checked(whole) -> pl.DataFrame:
     c, r = whole
-    check = financials.equity_check(
-        r.tables["financials/equity_reconciliation_inputs"], r.tables["financials/balance_sheets"]
+    check = equity_cross_check(
+        r.tables["financials/balance_sheets"], r.tables["financials/equity_reconciliation_inputs"]
     )
     return check.join(r.truth["financial_manipulation"], on="business_id").join(
         c.truth.select("business_id", "sales_inflation"), on="business_id"
