@@ -2,7 +2,9 @@
 
 Every ``$ xiaowei …`` line of a ```console block is run, in order, with the installed ``xiaowei``
 in a fresh working directory, so relative paths (``sqlite:///case.db``, chart files) land there
-and never in the repository.  Each must exit 0; ``--json`` output must parse; charts named with
+and never in the repository.  Each must exit 0 and print what the page shows under it (trailing
+spaces and wall times aside; a block that elides lines with "…" is not compared); ``--json``
+output must parse; charts named with
 ``--chart`` / ``--cashflow-chart`` must be written as PNG; every image the page shows must be
 committed next to it.  The charts are also drawn in-process, where a missing-glyph warning
 fails the test.
@@ -64,6 +66,56 @@ def test_console_commands_are_found() -> None:
     assert console_commands(markdown) == ["xiaowei a --b 1", "xiaowei c"]
 
 
+def console_outputs(markdown: str) -> list[list[str]]:
+    """The output lines the page shows under each command, in the order of console_commands."""
+    outputs: list[list[str]] = []
+    in_console = False
+    continuing = False
+    for line in markdown.splitlines():
+        stripped = line.strip()
+        if not in_console:
+            in_console = stripped == "```console"
+            continue
+        if stripped == "```":
+            in_console = False
+            continue
+        if continuing:
+            continuing = stripped.endswith("\\")
+        elif line.startswith("$ "):
+            outputs.append([])
+            continuing = stripped.endswith("\\")
+        elif outputs:
+            outputs[-1].append(line)
+    return outputs
+
+
+_TIMING = re.compile(r"\b\d+(\.\d+)? s\b")
+
+
+def _comparable(lines: list[str]) -> list[str]:
+    """Lines as compared: trailing spaces (Rich pads tables) and wall times left out."""
+    out = [_TIMING.sub("N s", line.rstrip()) for line in lines]
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
+def shown_matches(shown: list[str], printed: str) -> bool:
+    """The page's output equals what the command printed; a block that elides lines with
+    "…", or shows nothing, is not compared (it says it is not the whole output)."""
+    if not shown or any("…" in line for line in shown):
+        return True
+    return _comparable(shown) == _comparable(printed.splitlines())
+
+
+def test_console_outputs_pair_with_commands() -> None:
+    markdown = "```console\n$ xiaowei a \\\n  --b 1\nout 1\nout 2\n$ xiaowei c\n```\n"
+    assert console_outputs(markdown) == [["out 1", "out 2"], []]
+    assert shown_matches(["x  ", "done in 1.2 s"], "x\ndone in 3.4 s\n\n")
+    assert not shown_matches(["x"], "y")
+    assert shown_matches(["x", "…"], "anything")
+
+
 def _env() -> dict[str, str]:
     # No database or language from the developer's shell: the pages name their own.
     env = {k: v for k, v in os.environ.items() if not k.startswith("XIAOWEI_")}
@@ -80,8 +132,10 @@ def test_case_page_commands_run(page: Path, tmp_path: Path) -> None:
     assert XIAOWEI.is_file(), f"no xiaowei at {XIAOWEI}: pip install -e . in this environment"
     commands = console_commands(markdown)
     assert commands, f"{page.name} has no ```console commands"
+    shown = console_outputs(markdown)
+    assert len(shown) == len(commands)
     env = _env()
-    for command in commands:
+    for command, expected in zip(commands, shown, strict=True):
         argv = shlex.split(command)
         assert argv[0] == "xiaowei", command
         result = subprocess.run(
@@ -94,6 +148,12 @@ def test_case_page_commands_run(page: Path, tmp_path: Path) -> None:
             check=False,
         )
         assert result.returncode == 0, f"$ {command}\n{result.stdout}\n{result.stderr}"
+        # the page shows what the command really prints (re-paste when the output changes)
+        assert shown_matches(expected, result.stdout), (
+            f"{page.name}: $ {command}\n--- shown ---\n"
+            + "\n".join(expected)
+            + f"\n--- printed ---\n{result.stdout}"
+        )
         if "--json" in argv:
             json.loads(result.stdout)
         for option, value in itertools.pairwise(argv):

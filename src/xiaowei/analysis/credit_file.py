@@ -16,6 +16,15 @@ source that is present on one business and gathers the result in a :class:`Credi
   check (销售额交叉检验) verdict and its sources;
 * ``capacity``: installment ratio (月供收入比) and maximum affordable loan;
 * ``willingness``: cost of default against exposure (还款意愿);
+* ``deviation_grid``: the asymmetric-information deviation analysis (不对称信息偏差分析):
+  the owner's static soft information, the dynamic indicators (revenue change from the
+  statements, attendance trend, new inquiries and new accounts in the report) and every
+  declared fact set against what another source verified — sales against the reconciled
+  sales estimate, debts against the credit report, staff against the attendance system —
+  each rated favourable / neutral / risky; a risky item needs a written justification
+  (``ApplicationInputs.justifications``) before ``ready_for_approval`` turns true;
+* ``network``: the applicant's place in the guarantee network (担保网络) — circles, chains,
+  exposure through the guarantees it gave — and the applicants it shares attributes with;
 * ``months``: the statements' monthly table, for the memo's charts; ``report_summary``: the
   credit-report analyst's paragraphs.
 
@@ -31,18 +40,21 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
-from xiaowei.analysis import channels, financials, flows, soft
+from xiaowei.analysis import channels, financials, flows, network, soft
 from xiaowei.analysis.config import AnalysisConfig
 from xiaowei.analysis.credit_report import analyse_report
 from xiaowei.analysis.credit_report_schema import PersonalReport
 from xiaowei.analysis.flags import Flag
+from xiaowei.analysis.memo_data import MemoCharts, memo_charts
 from xiaowei.analysis.willingness import WillingnessInput, willingness
 from xiaowei.core.errors import InvalidInput
 
@@ -63,6 +75,8 @@ SOURCES = (
     "owner_profile",
     "application_terms",
     "declared_lenders",
+    "declared_debts",
+    "network",
 )
 
 
@@ -88,6 +102,11 @@ class ApplicationInputs(BaseModel):
     declared_lenders: tuple[str, ...] | None = Field(
         default=None, description="lenders the applicant declared; None = no list collected"
     )
+    declared_debts: pl.DataFrame | None = Field(
+        default=None,
+        description="the applicant's list of debts (负债清单): business_id, lender, balance_fen, "
+        "monthly_payment_fen; its lenders are the declared lenders when those are not given",
+    )
     balance_sheets: pl.DataFrame | None = None
     income_monthly: pl.DataFrame | None = None
     products: pl.DataFrame | None = None
@@ -100,6 +119,26 @@ class ApplicationInputs(BaseModel):
     term_months: int | None = Field(default=None, gt=0)
     annual_rate: Decimal | None = Field(default=None, ge=0)
     owner_profile: soft.OwnerProfile | None = None
+    guarantor_shares: tuple[Decimal, ...] = Field(
+        default=(), description="share of the loan each guarantor covers (保证比例)"
+    )
+    guarantee_edges: pl.DataFrame | None = Field(
+        default=None,
+        description="the guarantee network of ALL applicants (guarantor_id, borrower_id, "
+        "optional amount_fen), as network.normalise_edges reads it",
+    )
+    loan_amounts: pl.DataFrame | None = Field(
+        default=None, description="business_id, amount_fen of every applicant (network exposure)"
+    )
+    shared_attributes: pl.DataFrame | None = Field(
+        default=None,
+        description="business_id, attribute_kind, value of ALL applicants (phones, addresses, "
+        "devices…) for the shared-attribute check (团伙欺诈)",
+    )
+    justifications: dict[str, str] = Field(
+        default_factory=dict,
+        description="written justification (合理性解释) per risky deviation-grid item key",
+    )
 
 
 class EquityCrossCheck(BaseModel):
@@ -147,7 +186,12 @@ class Capacity(BaseModel):
 
 
 class WillingnessSummary(BaseModel):
-    """Cost of default against exposure (违约成本与风险敞口), Decimal yuan."""
+    """Cost of default against exposure (违约成本与风险敞口), Decimal yuan.
+
+    The five components sum to ``cost_of_default`` (:class:`~xiaowei.analysis.willingness.
+    CostOfDefault`); the exposure is ``loan_amount`` + ``existing_debts``. The behavioural
+    evidence (行为证据) and the capacity figures are shown next to it, not priced.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -155,6 +199,61 @@ class WillingnessSummary(BaseModel):
     exposure: Decimal
     margin: Decimal
     ratio: float
+    business_assets: Decimal = Field(
+        Decimal(0), description="seizable business assets 可执行经营资产, after the haircut"
+    )
+    household_assets: Decimal = Field(
+        Decimal(0), description="seizable household assets 可执行家庭资产, after the haircut"
+    )
+    guarantors: Decimal = Field(Decimal(0), description="guarantors' exposure 保证人代偿")
+    future_credit: Decimal = Field(
+        Decimal(0), description="present value of future access to credit 未来融资机会的现值"
+    )
+    reputation: Decimal = Field(Decimal(0), description="reputation in the network 圈子声誉")
+    loan_amount: Decimal | None = Field(default=None, description="the requested loan 申请金额")
+    existing_debts: Decimal | None = Field(
+        default=None,
+        description="liabilities of the current balance sheet 现有负债 (loans, payables)",
+    )
+    overdue_months_24m: int | None = Field(
+        default=None, description="overdue months in 24 in the credit report 征信逾期月数"
+    )
+    deviation_rate: float | None = Field(
+        default=None, description="weighted deviation rate of the declared facts 申报偏差率"
+    )
+    installment_ratio: float | None = Field(default=None, description="月供收入比 (capacity)")
+    max_affordable_loan: Decimal | None = Field(
+        default=None, description="maximum affordable loan 最高可贷额 (capacity)"
+    )
+
+
+class DeviationGridSummary(BaseModel):
+    """The deviation grid (不对称信息偏差分析表) as the file stores it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    items: list[dict[str, Any]] = Field(
+        description="key, category, label, value, rating, reason, deviation, justification"
+    )
+    items_compared: int
+    items_deviating: int
+    deviation_rate: float | None = Field(description="None when no declared fact was verified")
+    weighted_deviation_rate: float | None
+    risky: list[str]
+    missing_justifications: list[str]
+    ready_for_approval: bool
+
+
+class NetworkSummary(BaseModel):
+    """The applicant in the guarantee and related-party network (担保网络, 关联关系)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    features: dict[str, FeatureValue]
+    circle_members: list[int] = Field(description="its strongly connected component (担保圈)")
+    chain_members: list[int] = Field(description="the longest guarantee chain through it")
+    reach_members: list[int] = Field(description="businesses whose default can reach it")
+    shared_with: list[int] = Field(description="applicants sharing a phone, address… with it")
 
 
 class CreditFile(BaseModel):
@@ -174,7 +273,12 @@ class CreditFile(BaseModel):
     months: list[dict[str, Any]]
     report_summary: list[str]
     sources_missing: list[str]
+    deviation_grid: DeviationGridSummary | None = None
+    network: NetworkSummary | None = None
     notes: list[str] = Field(default_factory=list)
+    charts: MemoCharts | None = Field(
+        default=None, description="the memo's chart data (授信审查报告图表数据)"
+    )
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dictionary (dates ISO, Decimals as strings)."""
@@ -183,9 +287,28 @@ class CreditFile(BaseModel):
         return out
 
 
+def _canonical(value: object) -> object:
+    """A JSON-ready form in which sets are sorted: a set iterates in a per-process order
+    (string hashing is salted), which would make the fingerprint differ from run to run."""
+    if isinstance(value, BaseModel):
+        return {k: _canonical(getattr(value, k)) for k in type(value).model_fields}
+    if isinstance(value, dict):
+        return {str(_canonical(k)): _canonical(v) for k, v in value.items()}
+    if isinstance(value, set | frozenset):
+        return sorted((_canonical(v) for v in value), key=lambda v: json.dumps(v, default=str))
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal | date):
+        return str(value)
+    return value
+
+
 def config_hash(config: AnalysisConfig) -> str:
-    """Short, stable fingerprint of a configuration (the file records what it was made with)."""
-    text = json.dumps(config.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    """Short, stable fingerprint of a configuration (the file records what it was made with):
+    the same in every process, whatever the order in which sets iterate."""
+    text = json.dumps(_canonical(config), sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
@@ -238,11 +361,25 @@ def analyse_application(
     notes: list[str] = []
     months: list[dict[str, Any]] = []
     report_summary: list[str] = []
+    report_texts: dict[str, list[str]] = {}
+    prepared: flows.PreparedStatement | None = None
     flow_row: dict[str, FeatureValue] = {}
     bank_revenue: pl.DataFrame | None = None
+    bureau: dict[str, Any] = {}
+    declared_debts = _own(inputs.declared_debts, "declared_debts", b)
+    declared_lenders = inputs.declared_lenders
+    if declared_lenders is None and declared_debts is not None:
+        if "lender" not in declared_debts.columns:
+            raise InvalidInput("declared_debts", "needs a lender column")
+        declared_lenders = tuple(
+            str(x) for x in declared_debts["lender"].unique(maintain_order=True)
+        )
 
     # statements (交易流水)
     tx = _own(inputs.statements, "statements", b)
+    if tx is not None and "date" in tx.columns:
+        # the file describes the business at application: later transactions are post-loan
+        tx = tx.filter(pl.col("date") <= inputs.as_of)
     if tx is None or tx.height == 0:
         missing.append("statements")
     else:
@@ -250,10 +387,8 @@ def analyse_application(
         monthly = flows.monthly_table(prepared)
         flow_row = _numeric_row(flows.flow_features(prepared, monthly=monthly), "flow_")
         features |= flow_row
-        found = flows.flow_flags(
-            prepared, declared_lenders=list(inputs.declared_lenders or [])
-        ).get(b, [])
-        if inputs.declared_lenders is None:
+        found = flows.flow_flags(prepared, declared_lenders=list(declared_lenders or [])).get(b, [])
+        if declared_lenders is None:
             # without the applicant's list every lender repayment would look undeclared
             missing.append("declared_lenders")
             notes.append("no declared-lender list: the statements' hidden-debt check is not run")
@@ -270,10 +405,17 @@ def analyse_application(
         missing.append("credit_report")
         notes.append("existing installments taken as 0 (no credit report)")
     else:
-        report = analyse_report(inputs.personal_report, cfg.credit_report, inputs.as_of)
+        # a report describes the borrower on its own date: an older one (a post-loan file
+        # rebuilt later than the refresh) is read as of that date, not as of the file's
+        pulled = inputs.personal_report.PRH.report_time.date()
+        report = analyse_report(
+            inputs.personal_report, cfg.credit_report, min(inputs.as_of, pulled)
+        )
+        bureau = dict(report.features)
         features |= {f"bureau_{k}": _clean(v) for k, v in report.features.items()}
         flags += report.flags
         report_summary = report.summary.to_text()
+        report_texts = {lang: report.summary.to_text(lang) for lang in ("en", "zh-CN")}
         debt_service = report.features.get("monthly_debt_service")
         # the report states amounts in yuan (credit-report-format.md); capacity works in fen
         existing_fen = round(float(debt_service) * 100) if debt_service else 0
@@ -324,6 +466,12 @@ def analyse_application(
         products = _own(inputs.products, "products", b)
         if products is None:
             missing.append("products")
+        else:
+            margins = financials.margin_check(products, income, fc)
+            if margins.height:
+                features["fin_weighted_gross_margin"] = _clean(margins["weighted_gross_margin"][0])
+                features["fin_margin_difference"] = _clean(margins["margin_difference"][0])
+            flags += financials.margin_flags(margins, b)
         staff = (
             pl.DataFrame(
                 {"business_id": [b], "industry": [inputs.industry], "employees": [inputs.employees]}
@@ -394,14 +542,69 @@ def analyse_application(
             continue
         prefix = {"pos": "pos_", "ecommerce": "ecom_", "attendance": "att_"}[name]
         features |= _numeric_row(fn(own, inputs.as_of, config=cfg.channels), prefix)
+        if name == "pos" and inputs.industry is not None:
+            consistency = channels.mcc_consistency(
+                own,
+                pl.DataFrame({"business_id": [b], "industry": [inputs.industry]}),
+                config=cfg.channels,
+            )
+            flags += channels.mcc_flags(consistency).get(b, [])
 
-    # soft information (软信息)
-    if inputs.owner_profile is None:
+    # network (担保网络, 关联关系)
+    network_summary: NetworkSummary | None = None
+    if inputs.guarantee_edges is None and inputs.shared_attributes is None:
+        missing.append("network")
+    else:
+        network_summary, network_flags = _network(inputs, cfg)
+        features |= network_summary.features
+        flags += network_flags
+
+    # soft information (软信息) and the deviation grid (不对称信息偏差分析)
+    profile = inputs.owner_profile
+    if profile is None:
         missing.append("owner_profile")
     else:
-        features |= {
-            f"soft_{k}": _clean(v) for k, v in soft.static_features(inputs.owner_profile).items()
-        }
+        overdue = bureau.get("overdue_months_24m")
+        if profile.overdue_months_24m is None and overdue is not None:
+            profile = replace(profile, overdue_months_24m=int(overdue))
+        features |= {f"soft_{k}": _clean(v) for k, v in soft.static_features(profile).items()}
+    declared = _declared_facts(inputs, cross.sales, declared_debts, sheets, bureau, features)
+    dynamic = _dynamic(months, features, bureau, cfg.soft, inputs.as_of)
+    grid_summary: DeviationGridSummary | None = None
+    if profile is not None or declared or dynamic is not None:
+        grid = soft.deviation_grid(profile, declared, dynamic, cfg.soft)
+        missing_just = grid.missing_justifications(inputs.justifications)
+        grid_summary = DeviationGridSummary(
+            items=[
+                {
+                    "key": i.key,
+                    "category": i.category,
+                    "label": i.label,
+                    "value": i.value,
+                    "rating": i.rating.value,
+                    "reason": i.reason,
+                    "deviation": _clean(i.deviation),
+                    "justification": inputs.justifications.get(i.key) or None,
+                }
+                for i in grid.items
+            ],
+            items_compared=grid.items_compared,
+            items_deviating=grid.items_deviating,
+            deviation_rate=_clean(grid.deviation_rate),
+            weighted_deviation_rate=_clean(grid.weighted_deviation_rate),
+            risky=list(grid.risky),
+            missing_justifications=list(missing_just),
+            ready_for_approval=not missing_just,
+        )
+        features["soft_deviation_rate"] = grid_summary.deviation_rate
+        features["soft_weighted_deviation_rate"] = grid_summary.weighted_deviation_rate
+        for rating in soft.Rating:
+            features[f"soft_{rating.value}_items"] = len(grid.by_rating(rating))
+        flags += [
+            f
+            for f in grid.flags()
+            if not inputs.justifications.get(str(f.evidence.get("item", "")), "").strip()
+        ]
 
     # willingness (还款意愿): needs the loan and the current balance sheet
     will: WillingnessSummary | None = None
@@ -430,14 +633,35 @@ def analyse_application(
                         else float(capacity.installment_ratio)
                     ),
                     max_affordable_loan=None if capacity is None else capacity.max_affordable_loan,
+                    guarantor_shares=inputs.guarantor_shares,
+                    overdue_months_24m=(
+                        None
+                        if bureau.get("overdue_months_24m") is None
+                        else min(24, int(bureau["overdue_months_24m"]))
+                    ),
+                    deviation_rate=(
+                        None if grid_summary is None else grid_summary.weighted_deviation_rate
+                    ),
                 ),
                 cfg.willingness,
             )
+            ev = result.evidence
             will = WillingnessSummary(
                 cost_of_default=result.cost.total,
                 exposure=result.exposure,
                 margin=result.margin,
                 ratio=result.ratio,
+                business_assets=result.cost.business_assets,
+                household_assets=result.cost.household_assets,
+                guarantors=result.cost.guarantors,
+                future_credit=result.cost.future_credit,
+                reputation=result.cost.reputation,
+                loan_amount=Decimal(terms[0]).scaleb(-2),
+                existing_debts=Decimal(int(cur["total_liabilities_fen"])).scaleb(-2),
+                overdue_months_24m=ev.overdue_months_24m,
+                deviation_rate=ev.deviation_rate,
+                installment_ratio=ev.installment_ratio,
+                max_affordable_loan=ev.max_affordable_loan,
             )
             features |= {
                 f"will_{k.removeprefix('willingness_')}": _clean(v)
@@ -456,8 +680,163 @@ def analyse_application(
         willingness=will,
         months=months,
         report_summary=report_summary,
+        charts=memo_charts(
+            prepared,
+            inputs.personal_report,
+            business_id=b,
+            months=months,
+            income_monthly=income,
+            pos_settlements=_own(inputs.pos_settlements, "pos_settlements", b),
+            ecommerce=_own(inputs.ecommerce, "ecommerce", b),
+            report_summary_text=report_texts,
+        ),
         sources_missing=missing,
         notes=notes,
+        deviation_grid=grid_summary,
+        network=network_summary,
+    )
+
+
+def _declared_facts(
+    inputs: ApplicationInputs,
+    sales: SalesCrossCheck | None,
+    declared_debts: pl.DataFrame | None,
+    sheets: pl.DataFrame | None,
+    bureau: dict[str, Any],
+    features: dict[str, FeatureValue],
+) -> list[soft.DeclaredFact]:
+    """Declared facts against what another source verified (申报 vs 核实), in yuan or heads.
+
+    Sales: the income statement's declared sales against the reconciled estimate of the
+    independent sources (销售额交叉检验). Debts: the applicant's list (else the balance sheet's
+    loan lines) against the personal credit report's outstanding balance — debts that do not
+    report to the bureau and the firm's own loans (enterprise report) are not in it, so an
+    over-declaration is the harmless direction. Staff: the declared head count against the
+    attendance system's average staff over 3 months.
+    """
+    facts: list[soft.DeclaredFact] = []
+    if sales is not None:
+        verified = sales.reconciled_sales_fen
+        facts.append(
+            soft.DeclaredFact(
+                soft.DeclaredItem.SALES,
+                Decimal(sales.declared_sales_fen) / 100,
+                None if verified is None else Decimal(verified) / 100,
+                "reconciled sales 核实销售额",
+            )
+        )
+    declared_fen: int | None = None
+    if declared_debts is not None:
+        if "balance_fen" not in declared_debts.columns:
+            raise InvalidInput("declared_debts", "needs a balance_fen column")
+        declared_fen = int(declared_debts["balance_fen"].sum())
+    elif sheets is not None:
+        current = sheets.filter(pl.col("kind") == "current")
+        if current.height == 1:
+            row = current.row(0, named=True)
+            declared_fen = sum(
+                int(row[c])
+                for c in ("short_term_loans_fen", "long_term_loans_fen", "private_loans_fen")
+                if c in row
+            )
+    outstanding = bureau.get("total_outstanding")
+    if declared_fen is not None and outstanding is not None:
+        facts.append(
+            soft.DeclaredFact(
+                soft.DeclaredItem.DEBTS,
+                Decimal(declared_fen) / 100,
+                Decimal(str(outstanding)),
+                "credit report 征信报告",
+            )
+        )
+    staff = features.get("att_staff_3m")
+    if inputs.employees is not None and staff is not None:
+        facts.append(
+            soft.DeclaredFact(
+                soft.DeclaredItem.EMPLOYEES,
+                inputs.employees,
+                round(float(staff), 1),
+                "attendance system 考勤系统",
+            )
+        )
+    return facts
+
+
+def _dynamic(
+    months: list[dict[str, Any]],
+    features: dict[str, FeatureValue],
+    bureau: dict[str, Any],
+    config: soft.SoftConfig,
+    as_of: date,
+) -> soft.DynamicIndicators | None:
+    """Dynamic soft information (动态软信息) from what the other sources measured.
+
+    The revenue change compares complete months: the month of ``as_of`` counts only when
+    ``as_of`` is its last day (a part-month would read as a fall in sales).
+    """
+    w = config.dynamic_window_months
+    current = as_of.isoformat()[:7]
+    complete = (as_of + timedelta(days=1)).month != as_of.month
+    revenue = [
+        m["revenue_estimate"]
+        for m in months
+        if m.get("revenue_estimate") is not None and (complete or m["month"] != current)
+    ]
+    change: float | None = None
+    if len(revenue) >= 2 * w:
+        prior = sum(revenue[-2 * w : -w]) / w
+        recent = sum(revenue[-w:]) / w
+        change = max(-1.0, recent / prior - 1) if prior > 0 else None
+    att = features.get("att_rate_trend")
+    inquiries = bureau.get("hard_inquiries_3m")
+    new_accounts = bureau.get("new_accounts_6m")
+    if change is None and att is None and inquiries is None and new_accounts is None:
+        return None
+    return soft.DynamicIndicators(
+        revenue_change=change,
+        attendance_change=None if att is None else max(-1.0, min(1.0, float(att))),
+        new_inquiries_3m=None if inquiries is None else int(inquiries),
+        new_lenders_6m=None if new_accounts is None else int(new_accounts),
+    )
+
+
+def _network(inputs: ApplicationInputs, cfg: AnalysisConfig) -> tuple[NetworkSummary, list[Flag]]:
+    """The applicant's network features and flags (担保圈, 担保链, 网络敞口, 共用信息)."""
+    b = inputs.business_id
+    feats: dict[str, FeatureValue] = {}
+    found: list[Flag] = []
+    circle: list[int] = []
+    chain: list[int] = []
+    reach: list[int] = []
+    if inputs.guarantee_edges is not None:
+        row_frame = network.network_features(
+            inputs.guarantee_edges, [b], inputs.loan_amounts, cfg.network
+        )
+        row = row_frame.row(0, named=True)
+        circle = [int(x) for x in row["circle_members"] or []]
+        chain = [int(x) for x in row["chain_members"] or []]
+        reach = [int(x) for x in row["reach_members"] or []]
+        feats |= _numeric_row(row_frame, "net_")
+        found += network.network_flags(row_frame, inputs.loan_amounts, cfg.network).get(b, [])
+    shared: list[int] = []
+    if inputs.shared_attributes is not None:
+        groups, members = network.shared_attribute_groups(inputs.shared_attributes, cfg.network)
+        mine = members.filter(pl.col("business_id") == b)
+        if mine.height:
+            gid = int(mine["group_id"][0])
+            group = groups.filter(pl.col("group_id") == gid)
+            shared = [int(x) for x in group["members"][0] if int(x) != b]
+            found += network.shared_attribute_flags(group, cfg.network).get(b, [])
+        feats["net_shared_group_size"] = len(shared) + 1 if shared else 0
+    return (
+        NetworkSummary(
+            features=feats,
+            circle_members=circle,
+            chain_members=chain,
+            reach_members=reach,
+            shared_with=shared,
+        ),
+        found,
     )
 
 
@@ -467,7 +846,9 @@ __all__ = [
     "Capacity",
     "CreditFile",
     "CrossChecks",
+    "DeviationGridSummary",
     "EquityCrossCheck",
+    "NetworkSummary",
     "SalesCrossCheck",
     "WillingnessSummary",
     "analyse_application",

@@ -419,6 +419,16 @@ class FinancialsConfig(BaseModel):
         ge=0,
         description="product sales shares must sum to 1 within this",
     )
+    margin_gap_points: float = Field(
+        default=0.05,
+        gt=0,
+        le=1,
+        description="the income statement's gross margin may differ from the product-weighted "
+        "margin (毛利率交叉检验) by this many points (0.05 = 5 points); beyond it margin_gap is "
+        "flagged. Design choice: the officer's product sample covers the main lines only, so "
+        "a few points apart is normal; IPC manuals ask for the gap to be explained, give no "
+        "number",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> FinancialsConfig:
@@ -720,6 +730,60 @@ def weighted_gross_margins(
         raise InvalidInput(
             "products.sales_share",
             f"business {first['business_id']}: shares sum to {first['share_sum']:.4f}, not 1",
+        )
+    return out
+
+
+def margin_check(
+    products: pl.DataFrame, income_monthly: pl.DataFrame, config: FinancialsConfig = DEFAULT_CONFIG
+) -> pl.DataFrame:
+    """Gross-margin cross-check (毛利率交叉检验), batch: the product-weighted margin against
+    the income statement's (gross profit / declared sales over its months).
+
+    One row per business present in both: ``business_id, weighted_gross_margin,
+    income_statement_margin, margin_difference`` (statement − products, in points of a
+    share: positive = the statement claims more margin than the product prices support) and
+    ``margin_gap`` (``|difference| > config.margin_gap_points``; null without sales).
+    """
+    weighted = weighted_gross_margins(products, config).select(
+        "business_id", "weighted_gross_margin"
+    )
+    stated = income_summary(income_monthly).select(
+        "business_id", pl.col("gross_margin").alias("income_statement_margin")
+    )
+    diff = pl.col("income_statement_margin") - pl.col("weighted_gross_margin")
+    return (
+        weighted.join(stated, on="business_id", how="inner")
+        .with_columns(diff.alias("margin_difference"))
+        .with_columns(
+            (pl.col("margin_difference").abs() > config.margin_gap_points).alias("margin_gap")
+        )
+        .sort("business_id")
+    )
+
+
+def margin_flags(check: pl.DataFrame, business_id: int) -> list[Flag]:
+    """``margin_gap`` (毛利率不一致) for one business of :func:`margin_check`."""
+    rows = check.filter((pl.col("business_id") == business_id) & pl.col("margin_gap"))
+    out: list[Flag] = []
+    for r in rows.iter_rows(named=True):
+        word = "above" if r["margin_difference"] > 0 else "below"
+        out.append(
+            Flag(
+                code="margin_gap",
+                severity=Severity.WARNING,
+                message=(
+                    f"Income-statement gross margin {r['income_statement_margin']:.1%} is "
+                    f"{abs(r['margin_difference']) * 100:.1f} points {word} the product-weighted "
+                    f"margin {r['weighted_gross_margin']:.1%} (毛利率不一致: ask which lines "
+                    "the product sample misses)"
+                ),
+                evidence={
+                    "weighted_gross_margin": r["weighted_gross_margin"],
+                    "income_statement_margin": r["income_statement_margin"],
+                    "margin_difference": r["margin_difference"],
+                },
+            )
         )
     return out
 

@@ -187,6 +187,12 @@ class SoftConfig(BaseModel):
         description="revenue down 20 % or more is risky: the simulator's default precursor "
         "(docs/simulator.md: sales fall 3–6 months before default)",
     )
+    dynamic_window_months: int = Field(
+        3,
+        ge=1,
+        description="revenue change = mean of the last N months of the statements against the "
+        "N months before (3: a quarter against the previous quarter)",
+    )
     attendance_change_risky: float = Field(
         -0.10, description="attendance rate down 10 points or more is risky (precursor)"
     )
@@ -494,6 +500,11 @@ def rate_dynamic(indicators: DynamicIndicators, config: SoftConfig | None = None
     return items
 
 
+def _digits(x: float) -> int:
+    """Decimals to print: none for whole numbers (heads, yuan), else two (fen, fractions)."""
+    return 0 if float(x).is_integer() else 2
+
+
 def compare_declared(fact: DeclaredFact, config: SoftConfig | None = None) -> GridItem:
     """Rate one declared fact against its verification; the deviation is on the item."""
     cfg = config or SoftConfig()
@@ -503,11 +514,14 @@ def compare_declared(fact: DeclaredFact, config: SoftConfig | None = None) -> Gr
         raise InvalidInput("config.tolerances", f"no tolerance configured for {fact.item.value}")
     declared = float(fact.declared)
     if fact.verified is None:
-        return _item(key, f"declared {declared:g}, not verified", Rating.NEUTRAL, "unverified")
+        return _item(key, f"declared {declared:,.6g}, not verified", Rating.NEUTRAL, "unverified")
     verified = float(fact.verified)
     denominator = declared if declared != 0 else verified
     deviation = 0.0 if denominator == 0 else (declared - verified) / denominator
-    value = f"declared {declared:g}, verified {verified:g} ({fact.source or 'unnamed source'})"
+    value = (
+        f"declared {declared:,.{_digits(declared)}f}, verified {verified:,.{_digits(verified)}f}"
+        f" ({fact.source or 'unnamed source'})"
+    )
     if abs(deviation) <= tol.tolerance:
         rating, reason = Rating.FAVOURABLE, f"consistent within {tol.tolerance:.0%}"
     else:

@@ -820,7 +820,9 @@ app.add_typer(simulate_app, name="simulate")
 from xiaowei.entrypoints.cli_analyse import analyse_app  # noqa: E402
 
 app.add_typer(analyse_app, name="analyse")
-
+import xiaowei.entrypoints.cli_analyse_batch  # noqa: E402  (registers analyse cross-checks)
+import xiaowei.entrypoints.cli_analyse_channels  # noqa: E402  (registers analyse channels/attendance)
+import xiaowei.entrypoints.cli_analyse_soft  # noqa: E402, F401  (registers analyse willingness, grid)
 
 if __name__ == "__main__":
     main()

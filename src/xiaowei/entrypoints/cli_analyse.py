@@ -1,9 +1,13 @@
-"""``xiaowei analyse …``: credit analysis (信贷分析) of statements and credit reports.
+"""``xiaowei analyse …``: credit analysis (信贷分析).
 
-``analyse statement FILE...`` (bank-statement exports → monthly table, flow features, flags with
-the rows that raised them), ``analyse report FILE`` (a PBOC-style credit report in the
-documented JSON layout → features, flags, the analyst's summary) and ``analyse application
-DIR --business ID`` (one applicant of a simulated run → the whole credit file).
+Here: ``analyse statement FILE...`` (bank-statement exports → monthly table, flow features,
+flags with the rows that raised them), ``analyse report FILE`` (a PBOC-style credit report →
+features, flags, the analyst's summary), ``analyse financials FILE`` (an IPC file → ratios,
+equity cross-check, margins, capacity) and ``analyse application RUN --business ID`` (one
+applicant of a simulated run → the whole credit file, ``--html`` the credit memo, ``--as-of``
+a post-loan re-analysis). Registered from their own modules: ``cross-checks`` and
+``balance-sheets`` (cli_analyse_batch), ``channels`` and ``attendance``
+(cli_analyse_channels), ``willingness`` and ``grid`` (cli_analyse_soft).
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ from xiaowei.core.errors import InvalidInput
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 
 analyse_app = typer.Typer(
-    no_args_is_help=True, help="Credit analysis (信贷分析): statements, credit reports."
+    no_args_is_help=True,
+    help="Credit analysis (信贷分析): statements, credit reports, IPC financials and "
+    "cross-checks, channels, soft information, willingness, the credit file and its memo.",
 )
 
 # Rows of a second and later file are numbered file × ROW_BLOCK + row in the evidence.
@@ -187,22 +193,77 @@ def report_cmd(
     guarded(run)
 
 
-@analyse_app.command("application")
+@analyse_app.command(
+    "application",
+    short_help="The credit file of one applicant (信贷档案), with --html the credit memo.",
+)
 def application_cmd(
     run_dir: Annotated[Path, typer.Argument(help="A simulator run folder (xiaowei simulate).")],
     business: Annotated[int, typer.Option("--business", help="The business id to analyse.")],
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Post-loan re-analysis (贷后): rebuild the file from the data known on this date "
+            "(YYYY-MM-DD, on or after the application).",
+        ),
+    ] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", help="Also write the credit memo (授信审查报告) as one HTML file."),
+    ] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang", help="Language of the memo: zh-CN or en (default: the CLI's, else zh-CN)."
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The credit file of one application (信贷档案): features, cross-checks, capacity,
-    willingness and flags from every source of a simulated run (never its truth/)."""
+    willingness and flags from every source of a simulated run (never its truth/); with
+    --html FILE the committee's credit memo with its charts, in --lang zh-CN or en."""
     from xiaowei.entrypoints.cli import _print_json, console, guarded
 
     def run() -> None:
+        import os
+        import tempfile
+
+        from xiaowei.core.i18n import current_lang
         from xiaowei.services.analysis import analyse_simulated
 
         if not run_dir.is_dir():
             raise InvalidInput("run_dir", f"{run_dir} is not a folder")
-        credit_file = analyse_simulated(run_dir, business)
+        memo_lang = lang or (os.environ.get("XIAOWEI_LANG") and current_lang()) or "zh-CN"
+        if memo_lang not in ("zh-CN", "en"):
+            raise InvalidInput("lang", f"{memo_lang!r} is not one of zh-CN, en")
+        if html is not None and html.is_dir():
+            raise InvalidInput("html", f"{html} is a folder")
+        from xiaowei.entrypoints.cli import _date
+
+        credit_file = analyse_simulated(
+            run_dir, business, as_of=None if as_of is None else _date(as_of, "as_of")
+        )
+        if html is not None:
+            from xiaowei.reports.credit_memo import render_credit_memo
+
+            page = render_credit_memo(credit_file, "en" if memo_lang == "en" else "zh-CN")
+            # written beside the target, then renamed: a reader never sees half a memo
+            try:
+                html.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(dir=html.parent, prefix=f".{html.name}.", suffix=".tmp")
+                try:
+                    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                        fh.write(page)
+                    umask = os.umask(0)  # mkstemp makes the file private: give it the usual mode
+                    os.umask(umask)
+                    os.chmod(tmp, 0o666 & ~umask)
+                    os.replace(tmp, html)
+                except BaseException:
+                    Path(tmp).unlink(missing_ok=True)
+                    raise
+            except OSError as exc:
+                raise InvalidInput("html", f"cannot write {html}: {exc.strerror}") from None
         if as_json:
             _print_json(credit_file.to_json())
             return
@@ -262,6 +323,17 @@ def application_cmd(
                 f"{w.exposure:,.2f} CNY (ratio {w.ratio:.2f})",
                 highlight=False,
             )
+        _print_grid(cf)
+        if cf.network is not None and cf.network.features:
+            nf = cf.network.features
+            console.print(
+                f"network 担保网络: {nf.get('net_guarantors', 0)} business guarantor(s), "
+                f"guarantees {nf.get('net_guaranteed', 0)}; circle "
+                f"{cf.network.circle_members or '-'}, chain length "
+                f"{nf.get('net_chain_length', 0)}, exposure through guarantees "
+                f"{_yuan(nf.get('net_exposure_total_fen'))} CNY",
+                highlight=False,
+            )
         if not cf.flags:
             console.print("no flags")
         for f in cf.flags:
@@ -272,7 +344,48 @@ def application_cmd(
     guarded(run)
 
 
-@analyse_app.command("financials")
+_RATING_STYLE = {"favourable": "green", "neutral": "", "risky": "bold red"}
+
+
+def _print_grid(cf: Any) -> None:
+    """The deviation grid (不对称信息偏差分析表) of a credit file, coloured by rating."""
+    from xiaowei.entrypoints.cli import console
+
+    grid = cf.deviation_grid
+    if grid is None:
+        return
+    rate = "-" if grid.deviation_rate is None else f"{grid.deviation_rate:.0%}"
+    weighted = (
+        "-" if grid.weighted_deviation_rate is None else f"{grid.weighted_deviation_rate:.0%}"
+    )
+    table = Table(
+        title=f"deviation grid 不对称信息偏差分析 · deviation rate {rate} (weighted {weighted})"
+    )
+    for col in ("item", "value", "rating", "reason"):
+        table.add_column(col)
+    for item in grid.items:
+        style = _RATING_STYLE.get(item["rating"], "")
+        reason = item["reason"]
+        if item["rating"] == "risky":
+            reason += (
+                f" — justified: {item['justification']}"
+                if item["justification"]
+                else (" — justification required 需书面解释")
+            )
+        table.add_row(item["label"], item["value"], item["rating"], reason, style=style)
+    console.print(table)
+    state = (
+        "ready for approval"
+        if grid.ready_for_approval
+        else ("NOT ready for approval: justify " + ", ".join(grid.missing_justifications))
+    )
+    console.print(f"deviation grid: {state}", highlight=False)
+
+
+@analyse_app.command(
+    "financials",
+    short_help="Financial analysis of an IPC file (财务分析) and its equity cross-check.",
+)
 def financials_cmd(
     file: Annotated[Path, typer.Argument(help="An IPC file (调查报表), layout xiaowei.ipc/1.0.")],
     amount: Annotated[

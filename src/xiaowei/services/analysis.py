@@ -2,22 +2,34 @@
 
 Reads only the run's observable tables (never ``truth/``): each table is scanned lazily and
 filtered to the business (``pl.scan_parquet(...).filter(business_id)``), the personal credit
-report is taken from ``credit_reports/personal/*.jsonl``. The observable data holds no list of
-the lenders the applicant declared (the IPC balance sheet has loan lines without lender names,
-``parties`` lists spouse, partners and guarantors), so ``declared_lenders`` stays ``None`` and
-the credit file says so.
+report is taken from ``credit_reports/personal/*.jsonl``. The applicant's list of debts
+(``financials/declared_debts``, the application form's 负债清单) gives the declared lenders
+(a run written before that table existed has none: the credit file then says the hidden-debt
+check could not run). The guarantee network is read from every applicant's ``parties``
+(business guarantors, 保证人(企业)) with every applicant's requested amount, so the file sees
+circles and chains beyond the applicant's own guarantors. The run holds no phone numbers or
+addresses, so the shared-attribute check is not fed here.
+
+**Post-loan re-analysis** (贷后重新分析, ``as_of``): the file is rebuilt from what the lender
+could hold on that date — statements, POS settlements, e-commerce months and attendance days
+up to ``as_of`` (the channel features then use the complete months before it), and the
+refreshed personal report (``credit_reports/personal_refresh``, 贷后查询) once ``as_of`` is on
+or after its report date, else the application report. What the applicant declared at the
+application (the IPC statements, the list of debts, the head count) stays as declared: the
+dynamic soft information (动态软信息) is what moves. A date before the application is refused.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from xiaowei.analysis import soft
+from xiaowei.analysis import network, soft
 from xiaowei.analysis.config import AnalysisConfig
 from xiaowei.analysis.credit_file import ApplicationInputs, CreditFile, analyse_application
 from xiaowei.analysis.credit_report_schema import parse_personal
@@ -53,8 +65,10 @@ def _table(run_dir: Path, name: str, business_id: int) -> pl.DataFrame | None:
     )
 
 
-def _personal_report(run_dir: Path, business_id: int) -> dict[str, Any] | None:
-    for part in sorted((run_dir / "credit_reports" / "personal").glob("part-*.jsonl")):
+def _personal_report(
+    run_dir: Path, business_id: int, kind: str = "personal"
+) -> dict[str, Any] | None:
+    for part in sorted((run_dir / "credit_reports" / kind).glob("part-*.jsonl")):
         with part.open(encoding="utf-8") as fh:
             for line in fh:
                 if f'"business_id":{business_id},' not in line.replace(" ", ""):
@@ -65,16 +79,50 @@ def _personal_report(run_dir: Path, business_id: int) -> dict[str, Any] | None:
     return None
 
 
+#: Time-stamped observable tables and their date column: a post-loan file sees rows up to as_of.
+_DATED = {
+    "statements/transactions": "date",
+    "pos/settlements": "settle_date",
+    "ecommerce/store_monthly": "month",
+    "workplace/attendance": "date",
+}
+
+
+def _up_to(frame: pl.DataFrame | None, table: str, as_of: date | None) -> pl.DataFrame | None:
+    """The rows of ``table`` known on ``as_of`` (all rows when ``as_of`` is None)."""
+    if frame is None or as_of is None:
+        return frame
+    column = _DATED[table]
+    if column == "month":  # a month's totals are known once the month is over
+        return frame.filter(pl.col(column) < as_of.replace(day=1))
+    return frame.filter(pl.col(column) <= as_of)
+
+
 def load_simulated_application(
-    run_dir: Path, business_id: int, annual_rate: Decimal = DEFAULT_ANNUAL_RATE
+    run_dir: Path,
+    business_id: int,
+    annual_rate: Decimal = DEFAULT_ANNUAL_RATE,
+    *,
+    as_of: date | None = None,
 ) -> ApplicationInputs:
-    """The observable inputs of one business of a simulated run (never ``truth/``)."""
+    """The observable inputs of one business of a simulated run (never ``truth/``).
+
+    ``as_of`` (None: the application date) rebuilds the inputs as known on a later date, for
+    post-loan re-analysis (see the module text); a date before the application is refused.
+    """
     if not (run_dir / "manifest.json").is_file():
         raise NotFound(f"no simulator run at {run_dir} (manifest.json missing)")
     business = _table(run_dir, "businesses", business_id)
     if business is None or business.height == 0:
         raise NotFound(f"no business {business_id} in {run_dir}")
     biz = business.row(0, named=True)
+    applied: date = biz["application_date"]
+    if as_of is not None and as_of < applied:
+        raise InvalidInput(
+            "as_of",
+            f"{as_of} is before business {business_id}'s application date {applied}: a credit "
+            "file is rebuilt at the application or later (post-loan), never before",
+        )
     owners = _table(run_dir, "owners", business_id)
     parties = _table(run_dir, "parties", business_id)
     accounts = _table(run_dir, "statements/accounts", business_id)
@@ -107,27 +155,63 @@ def load_simulated_application(
             local_resident=False,
         )
     doc = _personal_report(run_dir, business_id)
+    if as_of is not None and as_of > applied:
+        refresh = _personal_report(run_dir, business_id, "personal_refresh")
+        if refresh is not None and as_of >= parse_personal(refresh).PRH.report_time.date():
+            doc = refresh  # the post-loan query (贷后查询) is known from its report date
+    declared_debts = _table(run_dir, "financials/declared_debts", business_id)
+    edges, loan_amounts = _network(run_dir)
+    known = as_of or applied  # every dated source is cut here, the memo's charts included
+    guarantors = 0 if parties is None else parties.filter(pl.col("role") == "guarantor").height
     return ApplicationInputs(
         business_id=business_id,
-        as_of=biz["application_date"],
+        as_of=as_of or applied,
         industry=biz["industry"],
         employees=biz["employees"],
-        statements=_table(run_dir, "statements/transactions", business_id),
+        statements=_up_to(
+            _table(run_dir, "statements/transactions", business_id),
+            "statements/transactions",
+            known,
+        ),
         own_identities=tuple(x for x in dict.fromkeys(own) if x),
-        declared_lenders=None,
+        declared_debts=declared_debts,
         balance_sheets=_table(run_dir, "financials/balance_sheets", business_id),
         income_monthly=_table(run_dir, "financials/income_monthly", business_id),
         products=_table(run_dir, "financials/products", business_id),
         equity_inputs=_table(run_dir, "financials/equity_reconciliation_inputs", business_id),
-        pos_settlements=_nonempty(_table(run_dir, "pos/settlements", business_id)),
-        ecommerce=_nonempty(_table(run_dir, "ecommerce/store_monthly", business_id)),
-        attendance=_nonempty(_table(run_dir, "workplace/attendance", business_id)),
+        pos_settlements=_nonempty(_dated(run_dir, "pos/settlements", business_id, known)),
+        ecommerce=_nonempty(_dated(run_dir, "ecommerce/store_monthly", business_id, known)),
+        attendance=_nonempty(_dated(run_dir, "workplace/attendance", business_id, known)),
         personal_report=parse_personal(doc) if doc is not None else None,
         requested_amount_fen=biz["requested_amount_fen"],
         term_months=biz["requested_term"],
         annual_rate=annual_rate,
         owner_profile=profile,
+        # a guarantor (保证人) answers for the whole loan (连带责任保证)
+        guarantor_shares=(Decimal(1),) * guarantors,
+        guarantee_edges=edges,
+        loan_amounts=loan_amounts,
     )
+
+
+def _network(run_dir: Path) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:
+    """Guarantee edges of the whole run (from ``parties``) and every applicant's amount."""
+    if not any((run_dir / "parties").glob("part-*.parquet")):
+        return None, None
+    parties = pl.scan_parquet(run_dir / "parties" / "part-*.parquet").select(
+        "business_id", "role", "linked_business_id"
+    )
+    edges = network.edges_from_parties(parties.collect())
+    amounts = (
+        pl.scan_parquet(run_dir / "businesses" / "part-*.parquet")
+        .select("business_id", pl.col("requested_amount_fen").alias("amount_fen"))
+        .collect()
+    )
+    return edges, amounts
+
+
+def _dated(run_dir: Path, table: str, business_id: int, as_of: date | None) -> pl.DataFrame | None:
+    return _up_to(_table(run_dir, table, business_id), table, as_of)
 
 
 def _nonempty(frame: pl.DataFrame | None) -> pl.DataFrame | None:
@@ -135,7 +219,18 @@ def _nonempty(frame: pl.DataFrame | None) -> pl.DataFrame | None:
 
 
 def analyse_simulated(
-    run_dir: Path, business_id: int, config: AnalysisConfig | None = None
+    run_dir: Path,
+    business_id: int,
+    config: AnalysisConfig | None = None,
+    *,
+    as_of: date | None = None,
+    justifications: dict[str, str] | None = None,
 ) -> CreditFile:
-    """The credit file of one business of a simulated run."""
-    return analyse_application(load_simulated_application(run_dir, business_id), config)
+    """The credit file of one business of a simulated run, at the application or ``as_of``.
+
+    ``justifications``: written justifications (合理性解释) of risky deviation-grid items.
+    """
+    inputs = load_simulated_application(run_dir, business_id, as_of=as_of)
+    if justifications:
+        inputs = inputs.model_copy(update={"justifications": dict(justifications)})
+    return analyse_application(inputs, config)

@@ -748,11 +748,27 @@ def _build(chunk: Chunk) -> dict[str, pl.DataFrame]:
             "declared_gross_margin": np.round(dr.gm_declared, 6),
         }
     )
+    # the applicant's own list of debts (负债清单) on the application form: the declared ones,
+    # as the balance sheet counts them (its loan lines sum these balances)
+    declared_debts = (
+        debts.filter(pl.col("declared"))
+        .select(
+            "business_id",
+            "lender",
+            "lender_kind",
+            pl.col("account_type"),
+            pl.col("opened"),
+            pl.col("balance_fen"),
+            pl.col("monthly_payment_fen"),
+        )
+        .sort("business_id", "opened", "lender")
+    )
     return {
         "balance_sheets": sheets,
         "income_monthly": income,
         "products": dr.products,
         "equity_reconciliation_inputs": recon_inputs,
+        "declared_debts": declared_debts,
         "financial_manipulation": manipulation,
     }
 
@@ -804,6 +820,7 @@ def render(chunk: Chunk) -> Rendered:
                 "income_monthly",
                 "products",
                 "equity_reconciliation_inputs",
+                "declared_debts",
             )
         },
         truth={"financial_manipulation": built["financial_manipulation"]},

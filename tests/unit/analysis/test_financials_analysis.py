@@ -646,3 +646,47 @@ def test_fuzz_damaged_balance_sheets_raise_invalid_input(column: str, damage: st
         assert "duplicate rows" in caught.value.message  # both sheets now share one kind
     else:
         assert column in caught.value.field
+
+
+def test_margin_check_against_hand_computed_margins() -> None:
+    # products: 60 % at cost 70 / price 100 (30 %), 40 % at 50 / 100 (50 %) → 0.6·0.3 + 0.4·0.5
+    products = pl.DataFrame(
+        {
+            "business_id": [1, 1, 2],
+            "purchase_price_fen": [7_000, 5_000, 6_000],
+            "sale_price_fen": [10_000, 10_000, 10_000],
+            "sales_share": [0.6, 0.4, 1.0],
+        }
+    )
+    rows = []
+    for b, sales, cogs in ((1, 1_000_000, 640_000), (2, 1_000_000, 450_000)):
+        rows.append(
+            {
+                "business_id": b,
+                "month": dt.date(2025, 1, 1),
+                "sales_declared_fen": sales,
+                "cost_of_goods_fen": cogs,
+                "gross_profit_fen": sales - cogs,
+                "rent_fen": 0,
+                "wages_fen": 0,
+                "utilities_fen": 0,
+                "taxes_fen": 0,
+                "other_costs_fen": 0,
+                "net_profit_fen": sales - cogs,
+                "household_expenses_fen": 0,
+                "disposable_income_fen": sales - cogs,
+            }
+        )
+    check = fin.margin_check(products, pl.DataFrame(rows))
+    one, two = check.row(0, named=True), check.row(1, named=True)
+    assert one["weighted_gross_margin"] == pytest.approx(0.38)
+    assert one["income_statement_margin"] == pytest.approx(0.36)
+    assert one["margin_difference"] == pytest.approx(-0.02)
+    assert one["margin_gap"] is False
+    # 55 % stated against 40 % from the product: 15 points above, beyond the 5-point band
+    assert two["margin_difference"] == pytest.approx(0.15)
+    assert two["margin_gap"] is True
+    assert fin.margin_flags(check, 1) == []
+    (flag,) = fin.margin_flags(check, 2)
+    assert flag.code == "margin_gap"
+    assert "15.0 points above" in flag.message

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import networkx as nx
 import numpy as np
 import polars as pl
@@ -281,13 +279,12 @@ def test_simulated_parties_give_the_guarantee_edges(world: World) -> None:
     assert in_circle == set(members["guarantor_id"].to_list())
 
 
-def test_performance_100k_nodes() -> None:
-    """Scale check on a random graph of 100,000 applicants and 30,000 guarantee edges.
+def test_a_large_random_network_degrees_match_the_edges() -> None:
+    """Scale: a random graph of 20,000 applicants and 6,000 guarantee edges.
 
-    Measured on this machine (single process, seed 3): network_features over 100,000
-    applicants with 30,000 random edges 2.25 s (circles, chains, exposure within 3 links),
-    network_flags 0.17 s more (17,791 businesses flagged on chains). The test keeps 20,000
-    nodes / 6,000 edges for speed.
+    Speed is for benchmarks, not tests; measured once on this machine (single process, seed 3):
+    network_features over 100,000 applicants with 30,000 random edges 2.25 s, network_flags
+    0.17 s more. Here the degrees of every applicant are checked against the edge list.
     """
     rng = np.random.default_rng(3)
     n, m = 20_000, 6_000
@@ -301,10 +298,13 @@ def test_performance_100k_nodes() -> None:
             "amount_fen": rng.integers(1, 10**7, int(keep.sum())),
         }
     )
-    t = time.perf_counter()
     f = network_features(e, applicants=range(1, n + 1))
     assert f.height == n
-    assert time.perf_counter() - t < 5.0
+    pairs = e.unique(["guarantor_id", "borrower_id"])
+    out_degree = pairs.group_by("guarantor_id").len().rename({"guarantor_id": "business_id"})
+    got = f.join(out_degree, on="business_id", how="left").with_columns(pl.col("len").fill_null(0))
+    assert (got["guaranteed"] == got["len"]).all()
+    assert (f["exposure_total_fen"] >= f["exposure_direct_fen"]).all()
 
 
 @given(

@@ -20,6 +20,7 @@ TABLES = (
     "financials/income_monthly",
     "financials/products",
     "financials/equity_reconciliation_inputs",
+    "financials/declared_debts",
 )
 
 
@@ -44,6 +45,29 @@ def checked(whole) -> pl.DataFrame:
     return check.join(r.truth["financial_manipulation"], on="business_id").join(
         c.truth.select("business_id", "sales_inflation"), on="business_id"
     )
+
+
+def test_declared_debts_are_the_sheets_loans_and_never_the_hidden_ones(whole):
+    c, r = whole
+    listed = r.tables["financials/declared_debts"]
+    current = r.tables["financials/balance_sheets"].filter(pl.col("kind") == "current")
+    loans = current.select(
+        "business_id",
+        (
+            pl.col("short_term_loans_fen")
+            + pl.col("long_term_loans_fen")
+            + pl.col("private_loans_fen")
+        ).alias("sheet"),
+    )
+    summed = listed.group_by("business_id").agg(pl.col("balance_fen").sum().alias("listed"))
+    both = loans.join(summed, on="business_id", how="left").with_columns(
+        pl.col("listed").fill_null(0)
+    )
+    assert (both["sheet"] == both["listed"]).all()
+    hidden = c.debts.filter(~pl.col("declared"))
+    assert hidden.height > 0
+    assert listed.height == c.debts.height - hidden.height
+    assert "declared" not in listed.columns
 
 
 def test_sheets_balance_exactly_in_fen(whole):
@@ -250,7 +274,9 @@ def test_no_truth_in_observable_tables(whole):
         | set(r.truth["financial_manipulation"].columns)
     ) - {"business_id", "kind"}
     for name in TABLES:
-        leaked = truth_columns & set(r.tables[name].columns)
+        # the applicant names the lenders it declares: only that list may carry a lender
+        allowed = {"lender"} if name == "financials/declared_debts" else set()
+        leaked = (truth_columns - allowed) & set(r.tables[name].columns)
         assert not leaked, (name, leaked)
     assert set(r.tables["financials/balance_sheets"]["kind"].unique()) == {
         "check_point",
