@@ -970,22 +970,11 @@ def flow_features(
         mback=(pl.col("m_last") - pl.col("month_idx")).cast(pl.Int32)
     )
     lender = _lender_debits(df, cfg)
-    is_lender = pl.repeat(value=False, n=df.height, dtype=pl.Boolean, eager=True).alias("is_lender")
-    df = df.with_columns(is_lender.scatter(lender["seq"], values=True))
+    df = counterparty_roles(df, cfg, lender_debits=lender)
     amt = pl.col("amount_fen")
     hour = pl.col("ts").dt.hour()
     is_night = (hour >= cfg.night_start_hour) & (hour < cfg.night_end_hour)
-    supplier = (
-        ~pl.col("is_in")
-        & ~pl.col("is_own")
-        & ~pl.col("is_tax")
-        & ~pl.col("is_social")
-        & ~pl.col("is_payroll")
-        & ~pl.col("is_lender")
-        & ~pl.col("is_cash_out")
-        & ~pl.col("is_gambling")
-        & pl.col("cp_id").is_not_null()
-    )
+    supplier = pl.col("is_supplier")
     # per business × month, transaction-level sums (then windows over months)
     tm = (
         df.select(
@@ -1014,7 +1003,7 @@ def flow_features(
     tm = tm.join(payees, on=["business_id", "mback"], how="left").with_columns(
         pl.col("payees").fill_null(0)
     )
-    customer = pl.col("is_revenue") & pl.col("cp_id").is_not_null()
+    customer = pl.col("is_customer")
     cpw = (
         df.filter(customer | supplier)
         .select(
@@ -1104,6 +1093,37 @@ def flow_features(
         part = part.rename({c: c + sfx for c in part.columns if c != "business_id"})
         result = result.join(part, on="business_id", how="left")
     return result.sort("business_id")
+
+
+def counterparty_roles(
+    df: pl.DataFrame,
+    config: FlowsConfig = DEFAULT_CONFIG,
+    *,
+    lender_debits: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """The prepared frame with the counterparty roles (交易对手角色) of the concentration
+    features: ``is_lender`` (a debit serving a lender, by the hidden-debt rules),
+    ``is_customer`` (a revenue inflow from a named counterparty) and ``is_supplier`` (a named
+    business outflow: not own, tax, social insurance, payroll, lender service, cash or
+    gambling). One definition for the features and the memo's concentration chart.
+    ``lender_debits``: the lender debits if the caller already has them."""
+    lender = _lender_debits(df, config) if lender_debits is None else lender_debits
+    is_lender = pl.repeat(value=False, n=df.height, dtype=pl.Boolean, eager=True).alias("is_lender")
+    named = pl.col("cp_id").is_not_null()
+    return df.with_columns(is_lender.scatter(lender["seq"], values=True)).with_columns(
+        (pl.col("is_revenue") & named).alias("is_customer"),
+        (
+            ~pl.col("is_in")
+            & ~pl.col("is_own")
+            & ~pl.col("is_tax")
+            & ~pl.col("is_social")
+            & ~pl.col("is_payroll")
+            & ~pl.col("is_lender")
+            & ~pl.col("is_cash_out")
+            & ~pl.col("is_gambling")
+            & named
+        ).alias("is_supplier"),
+    )
 
 
 def _lender_debits(df: pl.DataFrame, cfg: FlowsConfig) -> pl.DataFrame:

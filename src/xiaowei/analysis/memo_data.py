@@ -177,27 +177,13 @@ def counterparty_concentration(
         for role in ("customer", "supplier"):
             out |= {f"{role}s": [], f"{role}_total_fen": 0, f"{role}_count": 0, f"{role}_hhi": None}
         return out
-    # the roles of flows.flow_features: revenue inflows with a name are customers; outflows
-    # that are not own, tax, social insurance, payroll, lender service, cash or gambling are
-    # purchases from suppliers (the lender debits come from the same rule as there)
-    lender_seq = flows._lender_debits(df, prepared.config)["seq"]
+    # the roles of flows.flow_features (one definition: flows.counterparty_roles)
     m_last = df["month_idx"].max()
-    frame = df.filter(pl.col("month_idx") > pl.lit(m_last) - window).with_columns(
-        is_lender=pl.col("seq").is_in(lender_seq.implode())
+    frame = flows.counterparty_roles(df, prepared.config).filter(
+        pl.col("month_idx") > pl.lit(m_last) - window
     )
-    named = pl.col("cp_id").is_not_null()
-    customer = pl.col("is_revenue") & named
-    supplier = (
-        ~pl.col("is_in")
-        & ~pl.col("is_own")
-        & ~pl.col("is_tax")
-        & ~pl.col("is_social")
-        & ~pl.col("is_payroll")
-        & ~pl.col("is_lender")
-        & ~pl.col("is_cash_out")
-        & ~pl.col("is_gambling")
-        & named
-    )
+    customer = pl.col("is_customer")
+    supplier = pl.col("is_supplier")
     for role, cond in (("customer", customer), ("supplier", supplier)):
         amounts = (
             frame.filter(cond)

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from xiaowei.adapters.ipc_file import ipc_frames, parse_ipc, read_ipc_file, write_ipc_file
 from xiaowei.analysis import financials as fin
@@ -146,3 +148,93 @@ def test_unreadable_files(tmp_path: Path) -> None:
     bad.write_text(json.dumps([1, 2]), encoding="utf-8")
     with pytest.raises(InvalidInput, match="one JSON object"):
         read_ipc_file(bad)
+
+
+# --- fuzzing: any corruption gives InvalidInput or a file whose identities still hold ---------
+
+_JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**12), 10**12)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+def _paths(doc: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix] if prefix else []
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            out += _paths(v, (*prefix, k))
+    elif isinstance(doc, list):
+        for i, v in enumerate(doc):
+            out += _paths(v, (*prefix, i))
+    return out
+
+
+def _holds(ipc: Any) -> None:
+    """A file that parses is whole: the frames carry every line and the sheets balance."""
+    sheets, income, products, equity = ipc_frames(ipc)
+    assert sheets.height == 2
+    assert income.height == len(ipc.income_monthly) >= 1
+    assert products.height == len(ipc.products)
+    assert equity.height == 1
+    assets = sheets.select(fin.ASSET_COLUMNS).sum_horizontal()
+    liabilities = sheets.select(fin.LIABILITY_COLUMNS).sum_horizontal()
+    if "equity_fen" in sheets.columns:  # totals are optional in the file
+        assert (sheets["equity_fen"] == assets - liabilities).all()
+    assert set(sheets["kind"]) == {"check_point", "current"}
+    fin.equity_cross_check(sheets, equity)  # the analysis accepts what the reader passed
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_fuzz_structure(data: st.DataObject) -> None:
+    doc = valid_doc()
+    for _ in range(data.draw(st.integers(1, 3))):
+        paths = _paths(doc)
+        path = data.draw(st.sampled_from(paths))
+        parent = doc
+        for key in path[:-1]:
+            parent = parent[key]
+        action = data.draw(st.sampled_from(["drop", "replace", "copy"]))
+        if action == "drop":
+            del parent[path[-1]]
+        elif action == "replace":
+            parent[path[-1]] = data.draw(_JSON_VALUES)
+        elif isinstance(parent, list):
+            parent.append(copy.deepcopy(parent[path[-1]]))
+        else:
+            parent[f"{path[-1]}_copy"] = copy.deepcopy(parent[path[-1]])
+    try:
+        ipc = parse_ipc(doc)
+    except InvalidInput:
+        return
+    _holds(ipc)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.binary(max_size=3)), max_size=4),
+    st.one_of(st.none(), st.floats(0, 1)),
+)
+def test_fuzz_bytes(
+    tmp_path_factory: pytest.TempPathFactory, edits: list[tuple[float, bytes]], cut: float | None
+) -> None:
+    data = bytearray(json.dumps(valid_doc(), ensure_ascii=False).encode("utf-8"))
+    for where, junk in edits:
+        i = int(where * len(data))
+        data[i : i + len(junk)] = junk
+    if cut is not None:
+        data = data[: int(cut * len(data))]
+    path = tmp_path_factory.mktemp("fuzz") / "ipc.json"
+    path.write_bytes(bytes(data))
+    try:
+        ipc = read_ipc_file(path)
+    except InvalidInput:
+        return
+    _holds(ipc)
