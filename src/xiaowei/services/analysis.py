@@ -54,6 +54,32 @@ _EDUCATION = {
 }
 
 
+def owner_profile(
+    owner: dict[str, Any], years_in_business: float, *, has_spouse: bool
+) -> soft.OwnerProfile:
+    """The static soft information (静态软信息) of a simulated owner row (``owners`` table)."""
+    marital = _MARITAL.get(owner["marital_status"])
+    education = _EDUCATION.get(owner["education"])
+    if marital is None or education is None:
+        raise InvalidInput(
+            "owners",
+            f"unknown marital status or education {owner['marital_status']!r}, "
+            f"{owner['education']!r}",
+        )
+    return soft.OwnerProfile(
+        age=owner["age"],
+        marital_status=marital,
+        education=education,
+        years_in_business=years_in_business,
+        years_at_residence=float(owner["years_at_residence"]),
+        household_size=owner["household_size"],
+        children=owner["children"],
+        spouse_involved=has_spouse and marital is soft.MaritalStatus.MARRIED,
+        # the run records no residence permit (户籍) or home ownership: not guessed
+        local_resident=False,
+    )
+
+
 def _table(run_dir: Path, name: str, business_id: int) -> pl.DataFrame | None:
     folder = run_dir / name
     if not any(folder.glob("part-*.parquet")):
@@ -80,7 +106,7 @@ def _personal_report(
 
 
 #: Time-stamped observable tables and their date column: a post-loan file sees rows up to as_of.
-_DATED = {
+DATED = {
     "statements/transactions": "date",
     "pos/settlements": "settle_date",
     "ecommerce/store_monthly": "month",
@@ -92,7 +118,7 @@ def _up_to(frame: pl.DataFrame | None, table: str, as_of: date | None) -> pl.Dat
     """The rows of ``table`` known on ``as_of`` (all rows when ``as_of`` is None)."""
     if frame is None or as_of is None:
         return frame
-    column = _DATED[table]
+    column = DATED[table]
     if column == "month":  # a month's totals are known once the month is over
         return frame.filter(pl.col(column) < as_of.replace(day=1))
     return frame.filter(pl.col(column) <= as_of)
@@ -136,24 +162,7 @@ def load_simulated_application(
         spouse = parties is not None and (parties["role"] == "spouse").any()
         if spouse and parties is not None:
             own += parties.filter(pl.col("role") == "spouse")["name"].to_list()
-        marital = _MARITAL.get(o["marital_status"])
-        education = _EDUCATION.get(o["education"])
-        if marital is None or education is None:
-            raise InvalidInput(
-                "owners", f"unknown marital status or education {o['marital_status']!r}"
-            )
-        profile = soft.OwnerProfile(
-            age=o["age"],
-            marital_status=marital,
-            education=education,
-            years_in_business=float(biz["years_in_business"]),
-            years_at_residence=float(o["years_at_residence"]),
-            household_size=o["household_size"],
-            children=o["children"],
-            spouse_involved=bool(spouse) and marital is soft.MaritalStatus.MARRIED,
-            # the run records no residence permit (户籍) or home ownership: not guessed
-            local_resident=False,
-        )
+        profile = owner_profile(o, float(biz["years_in_business"]), has_spouse=bool(spouse))
     doc = _personal_report(run_dir, business_id)
     if as_of is not None and as_of > applied:
         refresh = _personal_report(run_dir, business_id, "personal_refresh")
