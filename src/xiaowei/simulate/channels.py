@@ -36,7 +36,10 @@ a model reads here agrees with the bank statements, the IPC file and the repayme
     refunds (退款) less the platform's commission and technical-service fees (佣金/技术服务费).
     Refund rates, rating (DSR 店铺评分, 4.5–4.9) and the negative-review rate (差评率) depend on
     the true PD and worsen as ``activity`` falls. Orders follow the store's average order
-    value (客单价, AOV).
+    value (客单价, AOV). The stores' platforms and payout shares come from
+    :func:`store_plan`, which :mod:`xiaowei.simulate.statements` calls too: each store's
+    monthly payouts are credited to the bank under its own platform's memo and payer
+    (抖音结算 from 抖音支付科技有限公司, 淘宝提现 from 支付宝…), to the fen.
 
 ``web/traffic`` — daily web/store traffic (流量), for businesses with ``has_web``: PV (浏览量),
     UV (访客数), orders and conversion = orders / UV (1–4 %). The day's orders are the month's
@@ -173,6 +176,50 @@ PLATFORMS: tuple[Platform, ...] = (
     Platform("PDD", "拼多多", 0.23, (0.006, 0.015), (0.08, 0.15), 45.0),
     Platform("DY", "抖音", 0.20, (0.05, 0.10), (0.15, 0.30), 90.0),
 )
+_PLATFORM_WEIGHTS = np.array([pl_.weight for pl_ in PLATFORMS])
+_PLATFORM_WEIGHTS = _PLATFORM_WEIGHTS / _PLATFORM_WEIGHTS.sum()
+
+
+@dataclass(frozen=True, slots=True)
+class StorePlan:
+    """A business's online stores (网店): their platforms and how the payouts split.
+
+    ``rng`` is the business's ``Stream.ECOMMERCE`` stream after the plan's draws: the store
+    renderer goes on drawing from it, other renderers (the bank statements) ignore it.
+    """
+
+    platforms: tuple[Platform, ...]  # one or two distinct platforms, the larger store first
+    share: float  # the first store's share of each month's payouts (1.0 with one store)
+    rng: np.random.Generator
+
+
+def store_plan(chunk: Chunk, business_id: int, industry: str) -> StorePlan:
+    """The stores of a business with ``has_ecommerce``: one or two platforms (an online
+    seller more often has two) drawn by the platforms' weights, and the first store's share
+    of the payouts (55–85 %). The e-commerce table and the bank statements both call this,
+    so a store's platform and the payer of its payouts (平台结算) agree by construction."""
+    rng = chunk.rng(business_id, Stream.ECOMMERCE)
+    online_seller = industry == "ecommerce"
+    two = rng.random() < (0.35 if online_seller else 0.10)
+    chosen = rng.choice(len(PLATFORMS), size=2 if two else 1, replace=False, p=_PLATFORM_WEIGHTS)
+    share_roll = float(rng.uniform(0.55, 0.85))
+    return StorePlan(
+        platforms=tuple(PLATFORMS[int(x)] for x in chosen),
+        share=share_roll if two else 1.0,
+        rng=rng,
+    )
+
+
+def store_payouts(plan: StorePlan, total_fen: np.ndarray) -> list[np.ndarray]:
+    """Each store's monthly payouts (fen): the month's platform sales ``total_fen`` split by
+    the plan's share (the first store's rounded half up, the second's the rest), so the
+    stores' payouts sum to the month's total exactly."""
+    total = np.asarray(total_fen, dtype=np.int64)
+    if len(plan.platforms) == 1:
+        return [total]
+    first = _round_half_up(total * plan.share)
+    return [first, total - first]
+
 
 # --- workplace (钉钉考勤) ----------------------------------------------------------------------
 
@@ -477,8 +524,6 @@ STORE_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
 def _ecommerce(chunk: Chunk, p: _Panel) -> tuple[pl.DataFrame, np.ndarray]:
     """Store-month rows, and each business's orders by month (for web traffic)."""
     span = int(p.activity.shape[1])
-    weights = np.array([pl_.weight for pl_ in PLATFORMS])
-    weights = weights / weights.sum()
     rows_b: list[np.ndarray] = []  # panel row of the business
     store_ids: list[str] = []
     store_platform: list[str] = []
@@ -495,19 +540,13 @@ def _ecommerce(chunk: Chunk, p: _Panel) -> tuple[pl.DataFrame, np.ndarray]:
     positions = np.arange(span)
     for i in np.flatnonzero(p.has_ecommerce):
         bid = int(p.ids[i])
-        rng = chunk.rng(bid, Stream.ECOMMERCE)
+        plan = store_plan(chunk, bid, p.industry[i])
+        rng = plan.rng
         online_seller = p.industry[i] == "ecommerce"
-        two = rng.random() < (0.35 if online_seller else 0.10)
-        k = 2 if two else 1
-        chosen = rng.choice(len(PLATFORMS), size=k, replace=False, p=weights)
-        share_roll = rng.uniform(0.55, 0.85)
-        total = p.platform_fen[i]
-        first = _round_half_up(total * (share_roll if two else 1.0))
-        pays = [first, total - first] if two else [total]
+        pays = store_payouts(plan, p.platform_fen[i])
         act = p.activity[i]
         pd_i = p.pd[i]
-        for j in range(k):
-            plat = PLATFORMS[int(chosen[j])]
+        for j, plat in enumerate(plan.platforms):
             lo, hi = plat.commission
             comm = lo + (hi - lo) * rng.random()
             rlo, rhi = plat.refund

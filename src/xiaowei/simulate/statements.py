@@ -17,12 +17,14 @@ From which latent variables (``chunk.monthly``, ``chunk.debts``, the business ro
 
 * every category's monthly total equals the monthly flow it renders, to the fen: sales by bank
   transfer (货款), POS card acquiring settled daily T+1 (POS收单), platform payouts weekly
-  (美团/淘宝/京东… 结算), e-wallet QR-code takings withdrawn every few days (财付通提现/
-  支付宝提现), purchases, payroll (代发工资 in one batch for a company, one transfer per
-  employee for a 个体工商户), rent, utilities, taxes, social insurance, household spending;
-  cash sales are partly deposited (``cash_deposit`` = a share of ``sales_cash``, in 100-yuan
-  notes at the ATM), and household spending is partly withdrawn in cash (``household`` +
-  ``cash_withdrawal`` = the household flow);
+  (抖音/淘宝/京东… 结算: a business with online stores is paid by its stores' platforms,
+  each store's payouts to the fen of ``ecommerce/store_monthly``, a second store on another
+  weekday; see :func:`xiaowei.simulate.channels.store_plan`), e-wallet QR-code takings
+  withdrawn every few days (财付通提现/支付宝提现), purchases, payroll (代发工资 in one batch
+  for a company, one transfer per employee for a 个体工商户), rent, utilities, taxes, social
+  insurance, household spending; cash sales are partly deposited (``cash_deposit`` = a share
+  of ``sales_cash``, in 100-yuan notes at the ATM), and household spending is partly
+  withdrawn in cash (``household`` + ``cash_withdrawal`` = the household flow);
 * debt service to every lender in ``chunk.debts`` (also the hidden ones and those that do not
   report to the bureau) as a fixed monthly debit on a fixed day, with the lender's name as
   counterparty and a lender keyword in the memo (借呗还款, 微粒贷还款…); private lenders
@@ -51,9 +53,11 @@ inflaters who overstate them.
 
 Randomness: everything drawn for a business comes from its own stream
 (``chunk.rng(business_id, Stream.STATEMENTS)``), in a fixed order, so a business renders the
-same bytes whatever the chunk; the draws are then transformed vectorised over the chunk. The
-counterparty vocabularies (people, firms, utilities, lenders…) are drawn once per run from the
-population stream of the same purpose.
+same bytes whatever the chunk; the draws are then transformed vectorised over the chunk. Its
+stores' platforms and payout shares are the store table's: :func:`channels.store_plan` draws
+them again, identically, from the business's ``Stream.ECOMMERCE`` stream. The counterparty
+vocabularies (people, firms, utilities, lenders…) are drawn once per run from the population
+stream of the same purpose.
 """
 
 from __future__ import annotations
@@ -68,7 +72,7 @@ import polars as pl
 from numpy.typing import NDArray
 from scipy.special import ndtri
 
-from xiaowei.simulate import deposits, vocab
+from xiaowei.simulate import channels, deposits, vocab
 from xiaowei.simulate.output import Rendered
 from xiaowei.simulate.random import Stream, population_rng
 from xiaowei.simulate.world import Chunk
@@ -177,7 +181,16 @@ PLATFORMS: tuple[tuple[str, str], ...] = (
     ("淘宝提现", "支付宝(中国)网络技术有限公司"),
     ("京东结算", "北京京东世纪贸易有限公司"),
     ("拼多多提现", "上海寻梦信息技术有限公司"),
+    ("天猫提现", "支付宝(中国)网络技术有限公司"),  # a Tmall store is paid through Alipay too
 )
+# The payers of the platform payouts, once each (the counterparty pool holds each once).
+_PLATFORM_PAYERS: tuple[str, ...] = tuple(dict.fromkeys(cp for _, cp in PLATFORMS))
+_PLATFORM_PAYER = np.array([_PLATFORM_PAYERS.index(cp) for _, cp in PLATFORMS], dtype=np.int64)
+# The payouts of an online store (ecommerce/store_monthly) come from its platform: the
+# entry of PLATFORMS by the store's platform code (channels.PLATFORMS).
+STORE_PLATFORM: dict[str, int] = {"TB": 3, "TM": 6, "JD": 4, "PDD": 5, "DY": 2}
+# A business with platform sales but no store: by industry (takeaway on 美团/饿了么…). The
+# flows give platform sales only to businesses with stores today, so this is a fallback.
 _PLATFORM_CHOICES: dict[str, tuple[int, ...]] = {
     "catering": (0, 0, 1, 2),
     "ecommerce": (3, 3, 4, 5, 2),
@@ -664,7 +677,7 @@ def _pools(
 
     acquirers = fixed([cp for _, cp in ACQUIRERS])
     wallets = fixed([cp for _, cp in WALLETS])
-    platforms = fixed([cp for _, cp in PLATFORMS])
+    platforms = fixed(list(_PLATFORM_PAYERS))
     south = {"广西", "广东", "云南", "贵州", "海南"}
     regional_names: list[str] = []
     for city, prov in zip(cities, provinces, strict=True):
@@ -881,15 +894,24 @@ def _render(chunk: Chunk) -> tuple[Rendered, pl.DataFrame]:
     plan = _plan_accounts(chunk, biz, scal, individual, region, pools)
     # 2. Monthly amounts (fen) and the expected counts; second pass draws the counts.
     amounts, lam, fixed_n = _monthly_amounts(monthly, nb, span, scal, industry, m_day, m_len)
+    # the platform payouts of a business with online stores come from its stores' platforms
+    # (channels.store_plan); a second store's payouts are their own slot groups
+    stores = _stores(chunk, ids, biz, scal, amounts[:, Cat.SALES_PLATFORM])
+    amounts[:, Cat.SALES_PLATFORM] -= stores.second
     counts = np.empty((nb, N_CAT, span), dtype=np.int64)
     for i, r in enumerate(rngs):
         counts[i] = r.poisson(lam[i])
     counts = np.where(lam > 0, np.maximum(counts, 1), fixed_n)
     cap = np.maximum(amounts // _MIN_ITEM[None, :, None], 1)
     counts = np.where(amounts > 0, np.minimum(counts, cap), 0)
+    weeks = (m_len - 1 - _platform_first(scal, m_day)[1]) // 7 + 1
+    second_cap = np.maximum(stores.second // _MIN_ITEM[Cat.SALES_PLATFORM], 1)
+    second_n = np.where(stores.second > 0, np.minimum(weeks, second_cap), 0)
 
     # 3. Slot groups in each business's canonical order, then the third pass draws uniforms.
-    groups = _groups(counts, amounts, debts, debt_b, months, plan.n_accounts, span)
+    groups = _groups(
+        counts, amounts, debts, debt_b, months, plan.n_accounts, span, stores.second, second_n
+    )
     slots_per_b = np.bincount(groups.b, weights=groups.n, minlength=nb).astype(np.int64)
     u = np.concatenate(
         [r.random((int(n), K_UNIFORMS)) for r, n in zip(rngs, slots_per_b, strict=True)]
@@ -914,6 +936,7 @@ def _render(chunk: Chunk) -> tuple[Rendered, pl.DataFrame]:
         debt_u=debt_u,
         headcount=headcount,
         batch=_payroll_batch(monthly, nb, span, headcount),
+        platform=stores.platform,
     )
     main = _render_slots(ctx, groups, u)
     own = _own_transfers(ctx, groups, u, main, span)
@@ -1102,7 +1125,7 @@ def _monthly_amounts(
     fixed[:, Cat.SALES_POS] = m_len
     step, start = _wallet_schedule(scal)
     fixed[:, Cat.SALES_WALLET] = (m_len - 1 - start[:, None]) // step[:, None] + 1
-    first = _platform_first(scal, m_day)
+    first = _platform_first(scal, m_day)[0]
     fixed[:, Cat.SALES_PLATFORM] = (m_len - 1 - first) // 7 + 1
     headcount = monthly["headcount"].to_numpy().reshape(nb, span)
     batch = _payroll_batch(monthly, nb, span, headcount)
@@ -1126,9 +1149,16 @@ def _wallet_schedule(scal: Arr) -> tuple[Arr, Arr]:
 
 
 def _platform_first(scal: Arr, m_day: Arr) -> Arr:
-    """0-based day of the month of the first weekly platform payout (a fixed weekday)."""
-    weekday = (scal[:, _S_PWEEKDAY] * 5).astype(np.int64)  # Monday–Friday
-    return np.asarray((weekday[:, None] - _weekday(m_day)) % 7, dtype=np.int64)
+    """0-based day of the month of the first weekly platform payout (a fixed weekday), of the
+    first store or platform and of a second store (2 × B × months): the second pays on
+    another weekday, Monday–Friday too, taken from the same uniform (no extra draw)."""
+    x = scal[:, _S_PWEEKDAY] * 5
+    weekday = x.astype(np.int64)  # Monday–Friday
+    other = (weekday + 1 + ((x - weekday) * 4).astype(np.int64)) % 5
+    days = _weekday(m_day)
+    return np.asarray(
+        np.stack([(weekday[:, None] - days) % 7, (other[:, None] - days) % 7]), dtype=np.int64
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -1141,7 +1171,9 @@ class _Groups:
     m: Arr
     n: Arr
     amount: Arr
-    aux: Arr  # debt row (lender, disbursement) or account role (own transfer); −1 otherwise
+    # debt row (lender, disbursement), account role (own transfer), 1 for the payouts of a
+    # second online store; −1 otherwise
+    aux: Arr
 
 
 def _groups(
@@ -1152,6 +1184,8 @@ def _groups(
     months: Arr,
     n_accounts: Arr,
     span: int,
+    second_amount: Arr,
+    second_n: Arr,
 ) -> _Groups:
     nb = counts.shape[0]
     b0, c0, m0 = np.nonzero(counts)
@@ -1210,6 +1244,18 @@ def _groups(
             ok,
         )
     )
+    # payouts of a second online store: last, so the other slots keep their uniforms
+    sb, sm = np.nonzero(second_n)
+    sections.append(
+        (
+            sb,
+            np.full(len(sb), int(Cat.SALES_PLATFORM)),
+            sm,
+            second_n[sb, sm],
+            second_amount[sb, sm],
+            np.ones(len(sb), dtype=np.int64),
+        )
+    )
     sec = np.concatenate([np.full(len(s[0]), i) for i, s in enumerate(sections)])
     cols = [np.concatenate([np.asarray(s[j], dtype=np.int64) for s in sections]) for j in range(6)]
     order = np.lexsort((sec, cols[0]))
@@ -1234,6 +1280,7 @@ class _Context:
     debt_u: Arr
     headcount: Arr
     batch: Arr  # (B, months): payroll paid as one 批量代发 batch
+    platform: Arr  # (B, 2): PLATFORMS entry of the payouts of the first and a second store
 
     @property
     def own_offset(self) -> int:
@@ -1297,8 +1344,9 @@ def _render_slots(ctx: _Context, g: _Groups, u_all: Arr) -> _Txns:
         _VAR_FIRST[Cat.SALES_POS] + (scal[b, _S_ACQUIRER] * len(ACQUIRERS)).astype(np.int64),
         v,
     )
+    second = (aux == 1).astype(np.int64)  # a second store's payout (only platform slots)
     v = np.where(
-        c == Cat.SALES_PLATFORM, _VAR_FIRST[Cat.SALES_PLATFORM] + _platform_choice(ctx)[b], v
+        c == Cat.SALES_PLATFORM, _VAR_FIRST[Cat.SALES_PLATFORM] + ctx.platform[b, second], v
     )
     v = np.where(
         c == Cat.SALES_WALLET,
@@ -1413,9 +1461,10 @@ def _days(
     day = (u * m_len).astype(np.int64)
     step, start = _wallet_schedule(scal)
     first = _platform_first(scal, ctx.m_day)
+    second = (aux == 1).astype(np.int64)  # a second store's payout (only platform slots)
     day = np.where(c == Cat.SALES_POS, j, day)
     day = np.where(c == Cat.SALES_WALLET, start[b] + j * step[b], day)
-    day = np.where(c == Cat.SALES_PLATFORM, first[b, m] + 7 * j, day)
+    day = np.where(c == Cat.SALES_PLATFORM, first[second, b, m] + 7 * j, day)
     payday = 4 + (scal[:, _S_PAYDAY] * 11).astype(np.int64)
     rentday = (scal[:, _S_RENTDAY] * 5).astype(np.int64)
     taxday = 9 + (scal[:, _S_TAXDAY] * 6).astype(np.int64)
@@ -1473,12 +1522,40 @@ def _debt_account(ctx: _Context) -> Arr:
     return np.asarray(np.where(firm, firm_k, owner_k), dtype=np.int64)
 
 
-def _platform_choice(ctx: _Context) -> Arr:
-    """The platform each business sells on (its payouts' memo and payer)."""
-    out = np.empty(len(ctx.scal), dtype=np.int64)
-    for i, ind in enumerate(ctx.industry):
+@dataclass(frozen=True, slots=True)
+class _Stores:
+    platform: Arr  # (B, 2): PLATFORMS entry of the first and the second store (or the same)
+    second: Arr  # (B, months) fen: the second store's payouts, 0 without one
+
+
+def _stores(chunk: Chunk, ids: Arr, biz: pl.DataFrame, scal: Arr, total: Arr) -> _Stores:
+    """Where each business's platform payouts (平台结算) come from. A business with online
+    stores (``has_ecommerce``) is paid by its stores' platforms, in the stores' shares of
+    each month's ``total`` (both from :func:`xiaowei.simulate.channels.store_plan`, so the
+    statement and ``ecommerce/store_monthly`` agree store by store and month by month); any
+    other business with platform sales by a platform its industry uses."""
+    industry = [str(x) for x in biz["industry"].to_list()]
+    has_store = biz["has_ecommerce"].to_numpy().astype(bool)
+    choice = _platform_choice(industry, scal)
+    platform = np.stack([choice, choice], axis=1)
+    second = np.zeros_like(total)
+    for i in np.flatnonzero(has_store):
+        store = channels.store_plan(chunk, int(ids[i]), industry[i])
+        pays = channels.store_payouts(store, total[i])
+        entries = [STORE_PLATFORM[p.code] for p in store.platforms]
+        platform[i] = (entries[0], entries[-1])
+        if len(pays) == 2:
+            second[i] = pays[1]
+    return _Stores(platform=platform, second=second)
+
+
+def _platform_choice(industry: list[str], scal: Arr) -> Arr:
+    """The platform a business without an online store sells on (its payouts' memo and
+    payer), by its industry."""
+    out = np.empty(len(scal), dtype=np.int64)
+    for i, ind in enumerate(industry):
         choices = _PLATFORM_CHOICES.get(ind, _PLATFORM_DEFAULT)
-        out[i] = choices[int(ctx.scal[i, _S_PLATFORM] * len(choices))]
+        out[i] = choices[int(scal[i, _S_PLATFORM] * len(choices))]
     return out
 
 
@@ -1543,7 +1620,7 @@ def _counterparty_of(ctx: _Context, which: CP, arg: Arr, b: Arr, j: Arr, ua: Arr
     if which == CP.ACQUIRER:
         return p.acquirers + arg
     if which == CP.PLATFORM:
-        return p.platforms + arg
+        return p.platforms + _PLATFORM_PAYER[arg]
     if which == CP.WALLET:
         return p.wallets + arg
     if which == CP.CARD_CENTRE:

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from xiaowei.simulate import statements
+from xiaowei.simulate import channels, statements
 from xiaowei.simulate.config import SimulationConfig
 from xiaowei.simulate.world import build_world, chunk, chunks
 
@@ -444,3 +444,68 @@ def test_own_transfers_interest_and_gambling(frames):
     assert set(wallet["memo"].unique()) <= {"财付通提现", "支付宝提现"}
     assert labelled["memo"].n_unique() > 30
     _ = np
+
+
+# Each store platform's payouts in a bank statement: memo (摘要) and payer.
+_STORE_PAYOUT = {
+    "淘宝": ("淘宝提现", "支付宝(中国)网络技术有限公司"),
+    "天猫": ("天猫提现", "支付宝(中国)网络技术有限公司"),
+    "京东": ("京东结算", "北京京东世纪贸易有限公司"),
+    "拼多多": ("拼多多提现", "上海寻梦信息技术有限公司"),
+    "抖音": ("抖音结算", "抖音支付科技有限公司"),
+}
+
+
+def test_platform_payouts_come_from_the_business_stores(whole, frames):
+    c, _ = whole
+    _, _, labelled = frames
+    stores = channels.render(c).tables["ecommerce/store_monthly"]
+    assert set(stores["platform"].unique()) <= set(_STORE_PAYOUT)
+    assert {p.name_zh for p in channels.PLATFORMS} == set(_STORE_PAYOUT)
+    payout = pl.DataFrame(
+        [(k, m, cp) for k, (m, cp) in _STORE_PAYOUT.items()],
+        schema=["platform", "memo", "payer"],
+        orient="row",
+    )
+    credits = labelled.filter(pl.col("category") == "sales_platform")
+    assert (credits["direction"] == "in").all()
+    # payer and memo belong to one of the business's store platforms
+    allowed = stores.select("business_id", "platform").unique().join(payout, on="platform")
+    store_ids = allowed["business_id"].unique()
+    of_stores = credits.filter(pl.col("business_id").is_in(store_ids.implode()))
+    assert of_stores.height > 500
+    matched = of_stores.join(
+        allowed,
+        left_on=["business_id", "memo", "counterparty_name"],
+        right_on=["business_id", "memo", "payer"],
+        how="left",
+    )
+    assert matched["platform"].null_count() == 0
+    # each platform's credits of a month are its stores' payouts of that month, to the fen
+    per_store = (
+        stores.join(payout, on="platform")
+        .group_by("business_id", "memo", "month")
+        .agg(pl.col("payout_fen").sum())
+    )
+    per_memo = (
+        of_stores.with_columns(pl.col("date").dt.truncate("1mo").alias("month"))
+        .group_by("business_id", "memo", "month")
+        .agg(pl.col("amount_fen").sum())
+    )
+    both = per_store.join(per_memo, on=["business_id", "memo", "month"], how="full", coalesce=True)
+    assert both.height == stores.height
+    assert (both["payout_fen"] == both["amount_fen"]).all()
+    # a business with two stores is paid by both platforms, each on its own weekday
+    two = (
+        stores.group_by("business_id")
+        .agg(pl.col("platform").n_unique())
+        .filter(pl.col("platform") == 2)
+    )
+    assert two.height >= 5
+    paid_by = of_stores.filter(pl.col("business_id").is_in(two["business_id"].implode()))
+    weekdays = paid_by.group_by("business_id", "memo").agg(pl.col("date").dt.weekday().n_unique())
+    assert weekdays.height == 2 * two.height
+    assert (weekdays["date"] == 1).all()
+    assert (
+        paid_by.group_by("business_id").agg(pl.col("date").dt.weekday().n_unique())["date"] == 2
+    ).all()
