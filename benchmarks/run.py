@@ -5,8 +5,10 @@
 Runs ``bench_schedule`` (batch schedules against the scalar loop), ``bench_eod`` (end of day
 over 1,000,000 loans on SQLite and PostgreSQL) and ``bench_simulate`` (the synthetic
 institution: 10,000 businesses × 12 months of statements), ``bench_flows`` (flow features for
-10,000 businesses against pandas) and ``bench_credit_report`` (credit-report features for
-100,000 reports), one after the other, prints their
+10,000 businesses against pandas), ``bench_credit_report`` (credit-report features for
+100,000 reports) and ``bench_scoring`` (binning, WOE and the scorecard pipeline against
+optbinning and toad, which ``make bench`` installs as the ``bench`` extra), one after the
+other, prints their
 figures and writes them, with the date, the machine and the library versions, as JSON to
 ``bench-results/latest.json`` at the top of the repository. A benchmark that fails is recorded
 with its error and the others still run; the exit status is then 1.
@@ -29,7 +31,14 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE.parent / "bench-results" / "latest.json"
-BENCHMARKS = ("bench_schedule", "bench_eod", "bench_simulate", "bench_flows", "bench_credit_report")
+BENCHMARKS = (
+    "bench_schedule",
+    "bench_eod",
+    "bench_simulate",
+    "bench_flows",
+    "bench_credit_report",
+    "bench_scoring",
+)
 
 
 def _machine() -> dict[str, Any]:
