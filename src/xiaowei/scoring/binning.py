@@ -10,7 +10,7 @@ Conventions (``docs/design/scoring.md``):
   one; an all-good or all-bad bin therefore has a finite WOE. **Information value (信息值 IV)**
   = Σ (share of goods − share of bads) × WOE over every bin (regular, special and missing),
   from the same smoothed shares. An empty bin (a special code or the missing bin never seen in
-  the fit data) has the smoothed odds 1:1, i.e. an event rate of one half: conservative.
+  the fit data) has the smoothed odds 1:1 in the table, but is applied at WOE 0 (below).
 * Bins of a numeric feature (数值型分箱): ``(-inf, c1)``, ``[c1, c2)``, …, ``[ck, inf)`` —
   left-closed, so a break point belongs to the bin it starts; then **one bin per special
   value** (特殊值, each code its own bin), then **one missing bin** (缺失值: NaN, None). These
