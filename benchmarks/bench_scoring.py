@@ -18,9 +18,9 @@ Each set is split 70/30, stratified on the target, seed 42 (scikit-learn
 ``Scorecard(scaling_method="pdo_odds")``. toad 0.1.7: ``Combiner`` (``method="chi"`` on German,
 ``method="dt", n_bins=10`` on the synthetic set, where chi-merge over 100,000+ unique values
 takes about 30 minutes a fit; ``min_samples=0.05``, ``empty_separate=True``), ``WOETransformer``
-and ``ScoreCard``. xiaowei: ``xiaowei.scoring.binning.Binning`` with its defaults, scikit-learn
-``LogisticRegression`` and the points of ``docs/design/scoring.md`` (:func:`xiaowei_pipeline`;
-to be switched to ``xiaowei.scoring.scorecard.Scorecard`` once it exists). Every tool uses
+and ``ScoreCard``. xiaowei: ``xiaowei.scoring.scorecard.Scorecard`` (its ``Binning`` with the
+defaults, scikit-learn's ``LogisticRegression`` and integer points; :func:`xiaowei_pipeline`)
+with ``min_iv=0`` and ``C=1`` like the references. Every tool uses
 ``LogisticRegression(max_iter=1000)`` on every feature (no selection) and the same scaling:
 600 points at odds 50:1 (good:bad), 20 points to double the odds (PDO 20).
 
@@ -213,15 +213,16 @@ def scorecard_points(woe: np.ndarray, coef: np.ndarray, intercept: float) -> np.
 def xiaowei_pipeline(split: Split) -> np.ndarray:
     """Fresh binning + WOE + logistic regression + points, scores of the holdout rows.
 
-    Switch to ``xiaowei.scoring.scorecard.Scorecard`` (fit on train, ``score`` on test) once it
-    exists; this is what the design says it will do.
+    ``xiaowei.scoring.scorecard.Scorecard`` fitted on the training rows (its default
+    ``Binning()``; every feature kept, ``min_iv=0``, and ``C=1.0``, scikit-learn's default,
+    so the regression is the references' ``LogisticRegression(max_iter=1000)``), then
+    ``score`` (the sum of rounded points) on the holdout.
     """
-    binning = _xiaowei_fit(split)
-    woe_train = _as_matrix(binning.transform(split.train))
-    model = _logistic().fit(woe_train, split.y_train)
-    woe_test = _as_matrix(binning.transform(split.test))
-    points = scorecard_points(woe_test, model.coef_[0], float(model.intercept_[0]))
-    return np.asarray(points.sum(axis=1), dtype=np.float64)
+    scorecard = importlib.import_module("xiaowei.scoring.scorecard")
+    card = scorecard.Scorecard(
+        min_iv=0.0, base_score=BASE_SCORE, base_odds=BASE_ODDS, pdo=PDO, C=1.0, max_iter=1000
+    ).fit(split.train, split.y_train)
+    return np.asarray(card.score(split.test), dtype=np.float64)
 
 
 # optbinning ----------------------------------------------------------------------------------
