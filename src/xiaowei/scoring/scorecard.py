@@ -58,6 +58,7 @@ from sklearn.exceptions import DataConversionWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils import ClassifierTags, Tags, assert_all_finite
 from sklearn.utils.multiclass import type_of_target
+from threadpoolctl import threadpool_limits
 
 from xiaowei.core.errors import InvalidInput
 from xiaowei.scoring.binning import (
@@ -454,7 +455,11 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             )
         columns = [names.index(f) for f in features]
         model = LogisticRegression(C=float(self.C), max_iter=int(self.max_iter))
-        model.fit(woe[:, columns], target)
+        # lbfgs on a row-major copy with one BLAS thread: measured 0.54 s against 0.77 s with
+        # the default threads on 200,000 × 55 on the 2-core machine, and far less sensitive to
+        # load (threaded BLAS spins when the cores are busy); the same iterations and result
+        with threadpool_limits(limits=1, user_api="blas"):
+            model.fit(np.ascontiguousarray(woe[:, columns]), target)
         coef = np.asarray(model.coef_, dtype=np.float64).reshape(1, -1)
         intercept = float(model.intercept_[0])
         n = len(features)
