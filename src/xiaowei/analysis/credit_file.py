@@ -323,6 +323,13 @@ def _clean(value: object) -> FeatureValue:
     return None
 
 
+def feature_name(prefix: str, column: str) -> str:
+    """A feature's name in the credit file: the analysis column with its source prefix
+    (``flow_``, ``bureau_`` …) unless it already carries it. The batch feature table uses the
+    same rule, so both speak the same names."""
+    return column if column.startswith(prefix) else f"{prefix}{column}"
+
+
 def _numeric_row(frame: pl.DataFrame, prefix: str, skip: tuple[str, ...] = ()) -> dict[str, Any]:
     if frame.height == 0:
         return {}
@@ -333,8 +340,7 @@ def _numeric_row(frame: pl.DataFrame, prefix: str, skip: tuple[str, ...] = ()) -
             dtype.is_numeric() or dtype == pl.Boolean
         ):
             continue
-        key = name if name.startswith(prefix) else f"{prefix}{name}"
-        out[key] = _clean(row[name])
+        out[feature_name(prefix, name)] = _clean(row[name])
     return out
 
 
@@ -853,4 +859,5 @@ __all__ = [
     "WillingnessSummary",
     "analyse_application",
     "config_hash",
+    "feature_name",
 ]

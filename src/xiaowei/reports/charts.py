@@ -12,6 +12,7 @@ missing glyphs.  On Debian/Ubuntu ``apt-get install fonts-noto-cjk`` provides on
 from __future__ import annotations
 
 import functools
+import io
 import itertools
 import math
 import os
@@ -131,12 +132,19 @@ def _common_loan(schedules: Sequence[Schedule], lang: Lang) -> str:
     return text("loan", lang).format(amount=f"{amounts.pop():,.0f}", rate=f"{rates.pop():.2%}")
 
 
+def png_bytes(figure: Figure) -> bytes:
+    """The figure as PNG bytes (for pages that embed their charts). No "Software" tag: the
+    bytes do not change with the matplotlib version."""
+    FigureCanvasAgg(figure)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
 def _save(figure: Figure, path: str | os.PathLike[str]) -> Path:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    FigureCanvasAgg(figure)
-    # No "Software" tag: the PNG bytes do not change with the matplotlib version.
-    figure.savefig(target, format="png", metadata={"Software": None})
+    target.write_bytes(png_bytes(figure))
     return target
 
 

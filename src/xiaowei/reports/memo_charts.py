@@ -11,7 +11,6 @@ installed, else the bars are numbered and the memo's tables beside the chart car
 
 from __future__ import annotations
 
-import io
 import math
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -21,14 +20,13 @@ from typing import Any
 
 import matplotlib
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
 from xiaowei.core.i18n import Lang
-from xiaowei.reports.charts import _rc, chart_lang, cjk_font, sources_chart
+from xiaowei.reports.charts import _rc, chart_lang, cjk_font, png_bytes, sources_chart
 
 __all__ = [
     "ACCOUNT_TYPES_EN",
@@ -162,13 +160,6 @@ def _memo_rc(lang: Lang) -> dict[Any, Any]:
     return rc
 
 
-def _png(figure: Figure) -> bytes:
-    FigureCanvasAgg(figure)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", metadata={"Software": None})
-    return buffer.getvalue()
-
-
 def _money(value: float, _pos: object = None) -> str:
     """Axis money: 1,234 below ten thousand, else 12.3万 / 12.3k-style compact thousands."""
     if abs(value) >= 1_000_000:
@@ -227,7 +218,7 @@ def monthly_flows_chart(months: Sequence[Mapping[str, Any]], *, lang: Lang) -> b
         ax.legend(handles + h2, names + n2, fontsize=8, ncols=4, loc="upper left", frameon=False)
         ax.set_ylim(top=ax.get_ylim()[1] * 1.15)
         figure.suptitle(_t("flows_title", used), fontsize=11)
-        return _png(figure)
+        return png_bytes(figure)
 
 
 def balance_curve_chart(
@@ -267,7 +258,7 @@ def balance_curve_chart(
         ax.set_ylabel(_t("cny", used), fontsize=9)
         ax.tick_params(axis="x", labelsize=8)
         figure.suptitle(_t("balance_title", used), fontsize=11)
-        return _png(figure)
+        return png_bytes(figure)
 
 
 def _party_axes(
@@ -323,7 +314,7 @@ def concentration_chart(
             title = _t(key, used).format(hhi="-" if hhi is None else f"{hhi:.3f}")
             _party_axes(ax, data, title, colour, used)
         figure.suptitle(_t("conc_title", used).format(m=months or "-"), fontsize=11)
-        return _png(figure)
+        return png_bytes(figure)
 
 
 def account_label(account: Mapping[str, Any], lang: Lang) -> str:
@@ -392,7 +383,7 @@ def bureau_timeline_chart(
             frameon=False,
         )
         figure.suptitle(_t("timeline_title", used).format(n=len(months)), fontsize=11)
-        return _png(figure)
+        return png_bytes(figure)
 
 
 def equity_waterfall_chart(
@@ -485,7 +476,7 @@ def equity_waterfall_chart(
         subtitle = _t("deviation", used).format(dev=dev, rate=rate)
         ax.set_title(subtitle, fontsize=9)
         figure.suptitle(_t("waterfall_title", used), fontsize=11)
-        return _png(figure)
+        return png_bytes(figure)
 
 
 def sales_sources_chart(sales_months: Sequence[Mapping[str, Any]], *, lang: Lang) -> bytes:

@@ -14,7 +14,6 @@ The target is 1 = bad; a score is higher = riskier unless ``higher_is_riskier=Fa
 from __future__ import annotations
 
 import functools
-import io
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -24,13 +23,12 @@ import matplotlib
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from xiaowei.core.errors import InvalidInput
 from xiaowei.core.i18n import Lang
-from xiaowei.reports.charts import _rc, _save, chart_lang
+from xiaowei.reports.charts import _rc, _save, chart_lang, png_bytes
 from xiaowei.scoring import metrics, monitoring
 
 _TEXT: dict[str, tuple[str, str]] = {
@@ -100,14 +98,6 @@ def text(key: str, lang: Lang) -> str:
     return zh if lang == "zh-CN" else en
 
 
-def _png(figure: Figure) -> bytes:
-    FigureCanvasAgg(figure)
-    buffer = io.BytesIO()
-    # No "Software" tag: the PNG bytes do not change with the matplotlib version.
-    figure.savefig(buffer, format="png", metadata={"Software": None})
-    return buffer.getvalue()
-
-
 Draw = Callable[[Lang], Figure]
 
 
@@ -120,7 +110,7 @@ def _to_path(draw: Draw, path: str | os.PathLike[str], lang: Lang | None) -> Pat
 def _to_png(draw: Draw, lang: Lang | None) -> bytes:
     used = chart_lang(lang)
     with matplotlib.rc_context(_rc(used)):
-        return _png(draw(used))
+        return png_bytes(draw(used))
 
 
 def _thin(size: int, *, keep: Sequence[int] = ()) -> npt.NDArray[np.intp]:

@@ -80,15 +80,58 @@ def owner_profile(
     )
 
 
-def _table(run_dir: Path, name: str, business_id: int) -> pl.DataFrame | None:
+def scan_table(run_dir: Path, name: str) -> pl.LazyFrame | None:
+    """A lazy scan of one observable table of a run (None when the run has none)."""
     folder = run_dir / name
     if not any(folder.glob("part-*.parquet")):
         return None
-    return (
-        pl.scan_parquet(folder / "part-*.parquet")
-        .filter(pl.col("business_id") == business_id)
-        .collect()
-    )
+    return pl.scan_parquet(folder / "part-*.parquet")
+
+
+def business_table(run_dir: Path, name: str, business_id: int) -> pl.DataFrame | None:
+    """The rows of one business in one observable table of a run."""
+    scan = scan_table(run_dir, name)
+    return None if scan is None else scan.filter(pl.col("business_id") == business_id).collect()
+
+
+def own_identities(run_dir: Path, business_id: int | None = None) -> pl.DataFrame:
+    """Names and accounts that are each applicant's own (本人/配偶/本企业), as
+    :func:`xiaowei.analysis.flows.own_identities` frames them (``business_id, identifier``):
+    the firm's name, its accounts' numbers and holders, the owner and, next to a known owner,
+    the spouse. One business when ``business_id`` is given, else every applicant."""
+
+    def scan(name: str) -> pl.LazyFrame | None:
+        found = scan_table(run_dir, name)
+        if found is None or business_id is None:
+            return found
+        return found.filter(pl.col("business_id") == business_id)
+
+    businesses = scan("businesses")
+    if businesses is None:
+        raise NotFound(f"no businesses table in {run_dir}")
+    parts = [businesses.select("business_id", pl.col("business_name").alias("identifier"))]
+    accounts = scan("statements/accounts")
+    if accounts is not None:
+        parts += [
+            accounts.select("business_id", pl.col("account_no").alias("identifier")),
+            accounts.select("business_id", pl.col("holder_name").alias("identifier")),
+        ]
+    owners = scan("owners")
+    if owners is not None:
+        parts.append(owners.select("business_id", pl.col("name").alias("identifier")))
+        parties = scan("parties")
+        if parties is not None:
+            spouses = parties.filter(pl.col("role") == "spouse").join(
+                owners.select("business_id").unique(), on="business_id", how="semi"
+            )
+            parts.append(spouses.select("business_id", pl.col("name").alias("identifier")))
+    frame = pl.concat(
+        [
+            p.select(pl.col("business_id").cast(pl.Int64), pl.col("identifier").cast(pl.String))
+            for p in parts
+        ]
+    ).collect()
+    return frame.drop_nulls().filter(pl.col("identifier") != "").unique().sort(pl.all())
 
 
 def _personal_report(
@@ -138,7 +181,7 @@ def load_simulated_application(
     """
     if not (run_dir / "manifest.json").is_file():
         raise NotFound(f"no simulator run at {run_dir} (manifest.json missing)")
-    business = _table(run_dir, "businesses", business_id)
+    business = business_table(run_dir, "businesses", business_id)
     if business is None or business.height == 0:
         raise NotFound(f"no business {business_id} in {run_dir}")
     biz = business.row(0, named=True)
@@ -149,26 +192,21 @@ def load_simulated_application(
             f"{as_of} is before business {business_id}'s application date {applied}: a credit "
             "file is rebuilt at the application or later (post-loan), never before",
         )
-    owners = _table(run_dir, "owners", business_id)
-    parties = _table(run_dir, "parties", business_id)
-    accounts = _table(run_dir, "statements/accounts", business_id)
-    own: list[str] = [biz["business_name"]]
-    if accounts is not None:
-        own += accounts["account_no"].to_list() + accounts["holder_name"].to_list()
+    owners = business_table(run_dir, "owners", business_id)
+    parties = business_table(run_dir, "parties", business_id)
+    own = own_identities(run_dir, business_id)["identifier"].to_list()
     profile: soft.OwnerProfile | None = None
     if owners is not None and owners.height:
-        o = owners.row(0, named=True)
-        own.append(o["name"])
         spouse = parties is not None and (parties["role"] == "spouse").any()
-        if spouse and parties is not None:
-            own += parties.filter(pl.col("role") == "spouse")["name"].to_list()
-        profile = owner_profile(o, float(biz["years_in_business"]), has_spouse=bool(spouse))
+        profile = owner_profile(
+            owners.row(0, named=True), float(biz["years_in_business"]), has_spouse=bool(spouse)
+        )
     doc = _personal_report(run_dir, business_id)
     if as_of is not None and as_of > applied:
         refresh = _personal_report(run_dir, business_id, "personal_refresh")
         if refresh is not None and as_of >= parse_personal(refresh).PRH.report_time.date():
             doc = refresh  # the post-loan query (贷后查询) is known from its report date
-    declared_debts = _table(run_dir, "financials/declared_debts", business_id)
+    declared_debts = business_table(run_dir, "financials/declared_debts", business_id)
     edges, loan_amounts = _network(run_dir)
     known = as_of or applied  # every dated source is cut here, the memo's charts included
     guarantors = 0 if parties is None else parties.filter(pl.col("role") == "guarantor").height
@@ -178,16 +216,18 @@ def load_simulated_application(
         industry=biz["industry"],
         employees=biz["employees"],
         statements=_up_to(
-            _table(run_dir, "statements/transactions", business_id),
+            business_table(run_dir, "statements/transactions", business_id),
             "statements/transactions",
             known,
         ),
-        own_identities=tuple(x for x in dict.fromkeys(own) if x),
+        own_identities=tuple(own),
         declared_debts=declared_debts,
-        balance_sheets=_table(run_dir, "financials/balance_sheets", business_id),
-        income_monthly=_table(run_dir, "financials/income_monthly", business_id),
-        products=_table(run_dir, "financials/products", business_id),
-        equity_inputs=_table(run_dir, "financials/equity_reconciliation_inputs", business_id),
+        balance_sheets=business_table(run_dir, "financials/balance_sheets", business_id),
+        income_monthly=business_table(run_dir, "financials/income_monthly", business_id),
+        products=business_table(run_dir, "financials/products", business_id),
+        equity_inputs=business_table(
+            run_dir, "financials/equity_reconciliation_inputs", business_id
+        ),
         pos_settlements=_nonempty(_dated(run_dir, "pos/settlements", business_id, known)),
         ecommerce=_nonempty(_dated(run_dir, "ecommerce/store_monthly", business_id, known)),
         attendance=_nonempty(_dated(run_dir, "workplace/attendance", business_id, known)),
@@ -220,7 +260,7 @@ def _network(run_dir: Path) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:
 
 
 def _dated(run_dir: Path, table: str, business_id: int, as_of: date | None) -> pl.DataFrame | None:
-    return _up_to(_table(run_dir, table, business_id), table, as_of)
+    return _up_to(business_table(run_dir, table, business_id), table, as_of)
 
 
 def _nonempty(frame: pl.DataFrame | None) -> pl.DataFrame | None:

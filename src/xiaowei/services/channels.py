@@ -35,7 +35,7 @@ from xiaowei.analysis import channels, flows
 from xiaowei.analysis.config import AnalysisConfig
 from xiaowei.analysis.flags import Flag
 from xiaowei.core.errors import InvalidInput, NotFound
-from xiaowei.services.analysis import _table, load_simulated_application
+from xiaowei.services.analysis import business_table, load_simulated_application
 
 FeatureValue = int | float | None
 
@@ -157,7 +157,7 @@ def channels_of_business(
     ccfg = cfg.channels
     _check_run(run_dir)
     inputs = load_simulated_application(run_dir, business_id)
-    business = _table(run_dir, "businesses", business_id)
+    business = business_table(run_dir, "businesses", business_id)
     assert business is not None  # load_simulated_application raised NotFound otherwise
     name = str(business["business_name"][0])
     as_of = inputs.as_of
@@ -168,7 +168,7 @@ def channels_of_business(
     statements = _before(inputs.statements, "date", cut)
     pos = _before(inputs.pos_settlements, "trade_date", cut)
     stores = _before(inputs.ecommerce, "month", cut)
-    traffic = _before(_table(run_dir, "web/traffic", business_id), "date", cut)
+    traffic = _before(business_table(run_dir, "web/traffic", business_id), "date", cut)
 
     grid = pl.DataFrame({"month": pl.date_range(first, _add_months(cut, -1), "1mo", eager=True)})
     features: dict[str, dict[str, FeatureValue]] = {}
@@ -642,7 +642,7 @@ def attendance_post_loan(
 def attendance_curve(run_dir: Path, business_id: int) -> pl.DataFrame:
     """The whole monthly attendance of one business (:func:`attendance_monthly`), before and
     after its loan, for the chart."""
-    frame = _table(run_dir, "workplace/attendance", business_id)
+    frame = business_table(run_dir, "workplace/attendance", business_id)
     if frame is None or frame.height == 0:
         raise NotFound(f"business {business_id} has no workplace attendance data")
     return channels.attendance_monthly(frame)

@@ -36,6 +36,7 @@ from xiaowei.analysis import financials, flows
 from xiaowei.analysis.config import AnalysisConfig
 from xiaowei.analysis.financials import Verdict
 from xiaowei.core.errors import InvalidInput, NotFound
+from xiaowei.services.analysis import own_identities, scan_table
 
 #: The checks whose verdicts are counted, in display order: equity (权益), sales (销售额),
 #: combined (综合: the worse verdict of the two).
@@ -55,12 +56,10 @@ _VERDICT_RANK = {Verdict.PASS.value: 0, Verdict.EXPLAIN.value: 1, Verdict.FAIL.v
 
 
 def _scan(run_dir: Path, table: str, *, required: bool = True) -> pl.LazyFrame | None:
-    folder = run_dir / table
-    if not any(folder.glob("part-*.parquet")):
-        if required:
-            raise NotFound(f"no table {table} in {run_dir} (part-*.parquet missing)")
-        return None
-    return pl.scan_parquet(folder / "part-*.parquet")
+    scan = scan_table(run_dir, table)
+    if scan is None and required:
+        raise NotFound(f"no table {table} in {run_dir} (part-*.parquet missing)")
+    return scan
 
 
 def _check_run(run_dir: Path) -> None:
@@ -68,38 +67,6 @@ def _check_run(run_dir: Path) -> None:
         raise InvalidInput("run_dir", f"{run_dir} is not a folder")
     if not (run_dir / "manifest.json").is_file():
         raise NotFound(f"no simulator run at {run_dir} (manifest.json missing)")
-
-
-def own_identities(run_dir: Path) -> pl.DataFrame:
-    """Names and accounts that are each applicant's own (本人/配偶/本企业), as
-    :func:`xiaowei.analysis.flows.own_identities` frames them: the firm's name, its accounts'
-    numbers and holders, the owner and, when the run has an owner, the spouse."""
-    businesses = _scan(run_dir, "businesses")
-    assert businesses is not None
-    parts = [businesses.select("business_id", pl.col("business_name").alias("identifier"))]
-    accounts = _scan(run_dir, "statements/accounts", required=False)
-    if accounts is not None:
-        parts += [
-            accounts.select("business_id", pl.col("account_no").alias("identifier")),
-            accounts.select("business_id", pl.col("holder_name").alias("identifier")),
-        ]
-    owners = _scan(run_dir, "owners", required=False)
-    if owners is not None:
-        parts.append(owners.select("business_id", pl.col("name").alias("identifier")))
-        parties = _scan(run_dir, "parties", required=False)
-        if parties is not None:
-            # the credit file counts the spouse as own only next to a known owner
-            spouses = parties.filter(pl.col("role") == "spouse").join(
-                owners.select("business_id").unique(), on="business_id", how="semi"
-            )
-            parts.append(spouses.select("business_id", pl.col("name").alias("identifier")))
-    frame = pl.concat(
-        [
-            p.select(pl.col("business_id").cast(pl.Int64), pl.col("identifier").cast(pl.String))
-            for p in parts
-        ]
-    ).collect()
-    return frame.drop_nulls().filter(pl.col("identifier") != "").unique().sort(pl.all())
 
 
 @dataclass(frozen=True)
@@ -165,11 +132,15 @@ def cross_check_run(run_dir: Path, config: AnalysisConfig | None = None) -> Cros
         bank_revenue = flows.monthly_table(prepared).select(
             "business_id", "month", pl.col("revenue_estimate").alias("revenue_fen")
         )
+    products = optional("financials/products")  # as the credit file: the product margins
     sources, summary = financials.sales_cross_check(
         income,
         bank_revenue=bank_revenue,
         pos_settlements=optional("pos/settlements"),
         ecommerce=optional("ecommerce/store_monthly"),
+        gross_margins=(
+            None if products is None else financials.weighted_gross_margins(products, fc)
+        ),
         staff=businesses.select("business_id", "industry", "employees"),
         config=fc,
     )

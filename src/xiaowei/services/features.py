@@ -29,11 +29,17 @@ import polars as pl
 
 from xiaowei.analysis import channels, financials, flows, network, soft
 from xiaowei.analysis.config import AnalysisConfig
+from xiaowei.analysis.credit_file import feature_name
 from xiaowei.analysis.credit_report import report_features_frame
 from xiaowei.analysis.credit_report_schema import PersonalReport, parse_personal
 from xiaowei.core.errors import InvalidInput, NotFound
-from xiaowei.services.analysis import DATED, DEFAULT_ANNUAL_RATE, owner_profile
-from xiaowei.services.cross_check_eval import own_identities
+from xiaowei.services.analysis import (
+    DATED,
+    DEFAULT_ANNUAL_RATE,
+    own_identities,
+    owner_profile,
+    scan_table,
+)
 
 Progress = Callable[[str], None]
 
@@ -49,13 +55,6 @@ APPLICATION_COLUMNS = (
 )
 
 
-def _scan(run_dir: Path, table: str) -> pl.LazyFrame | None:
-    folder = run_dir / table
-    if not any(folder.glob("part-*.parquet")):
-        return None
-    return pl.scan_parquet(folder / "part-*.parquet")
-
-
 def _prefixed(frame: pl.DataFrame, prefix: str, skip: tuple[str, ...] = ()) -> pl.DataFrame:
     """The numeric and boolean columns of ``frame``, named as the credit file names them
     (``prefix`` added unless present), booleans as 0/1, NaN as null; keyed by business_id."""
@@ -65,7 +64,7 @@ def _prefixed(frame: pl.DataFrame, prefix: str, skip: tuple[str, ...] = ()) -> p
             continue
         if not (dtype.is_numeric() or dtype == pl.Boolean):
             continue
-        out = name if name.startswith(prefix) else f"{prefix}{name}"
+        out = feature_name(prefix, name)
         col = pl.col(name)
         if dtype == pl.Boolean:
             col = col.cast(pl.Int64)
@@ -94,7 +93,7 @@ def feature_table(
         raise NotFound(f"no simulator run at {run_dir} (manifest.json missing)")
     cfg = config or AnalysisConfig()
     say = progress or (lambda _step: None)
-    scan = _scan(run_dir, "businesses")
+    scan = scan_table(run_dir, "businesses")
     if scan is None:
         raise NotFound(f"no businesses table in {run_dir}")
     businesses = scan.collect().sort("business_id")
@@ -105,7 +104,7 @@ def feature_table(
     def known(table_name: str) -> pl.DataFrame | None:
         """The rows of a dated table known at each applicant's application date, as the
         credit file cuts them (a month's totals once the month is over)."""
-        found = _scan(run_dir, table_name)
+        found = scan_table(run_dir, table_name)
         if found is None:
             return None
         column = DATED[table_name]
@@ -146,13 +145,13 @@ def feature_table(
 
     say("financials 财务分析")
     fc = cfg.financials
-    sheets_scan = _scan(run_dir, "financials/balance_sheets")
-    income_scan = _scan(run_dir, "financials/income_monthly")
+    sheets_scan = scan_table(run_dir, "financials/balance_sheets")
+    income_scan = scan_table(run_dir, "financials/income_monthly")
     if sheets_scan is not None and income_scan is not None:
         sheets, income = sheets_scan.collect(), income_scan.collect()
         industries = businesses.select("business_id", "industry")
         parts.append(_prefixed(financials.financial_ratios(sheets, income, industries, fc), "fin_"))
-        equity_scan = _scan(run_dir, "financials/equity_reconciliation_inputs")
+        equity_scan = scan_table(run_dir, "financials/equity_reconciliation_inputs")
         if equity_scan is not None:
             eq = financials.equity_cross_check(sheets, equity_scan.collect(), fc)
             parts.append(
@@ -162,7 +161,7 @@ def feature_table(
                     pl.col("deviation_rate_equity").alias("fin_equity_deviation_rate_equity"),
                 )
             )
-        products_scan = _scan(run_dir, "financials/products")
+        products_scan = scan_table(run_dir, "financials/products")
         products = None if products_scan is None else products_scan.collect()
         if products is not None and products.height:
             margins = financials.margin_check(products, income, fc)
@@ -243,8 +242,8 @@ def feature_table(
         parts.append(_prefixed(fn(channel, own_as_of, config=cfg.channels), prefix))
 
     say("soft information 软信息")
-    owners_scan = _scan(run_dir, "owners")
-    parties_scan = _scan(run_dir, "parties")
+    owners_scan = scan_table(run_dir, "owners")
+    parties_scan = scan_table(run_dir, "parties")
     parties: pl.DataFrame | None = None if parties_scan is None else parties_scan.collect()
     if owners_scan is not None:
         owners = owners_scan.collect().join(
@@ -287,7 +286,7 @@ def feature_table(
     for part in parts:
         table = table.join(part, on="business_id", how="left")
 
-    outcomes_scan = _scan(run_dir, "loans/outcomes")
+    outcomes_scan = scan_table(run_dir, "loans/outcomes")
     if outcomes_scan is not None:
         outcomes = outcomes_scan.select("business_id", "default_12m").collect()
         table = table.join(
