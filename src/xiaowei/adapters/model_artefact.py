@@ -10,6 +10,8 @@ Layout (``xiaowei.model/1``)::
       model.txt       kind "lightgbm": the booster in LightGBM's own text format
       gbm.json        kind "lightgbm": everything else GradientBoosting needs (bins, categories,
                       monotone constraints), without the booster
+      calibration.json  optional: the PD calibrator (score or raw probability → PD) and the
+                      master scale (PD → grade), when the model was saved with them
 
 The folder is written beside its destination and renamed into place (a reader never sees half
 an artefact); an existing artefact is replaced only when asked. Loading checks the format and
@@ -36,6 +38,7 @@ import numpy as np
 import polars as pl
 
 from xiaowei.core.errors import InvalidInput
+from xiaowei.scoring.calibration import Calibrator, MasterScale
 from xiaowei.scoring.gbm import GradientBoosting
 from xiaowei.scoring.scorecard import Scorecard
 
@@ -50,6 +53,8 @@ class Artefact:
 
     model: Model
     manifest: dict[str, Any]
+    calibrator: Calibrator | None = None
+    master_scale: MasterScale | None = None
 
 
 def _sha256(data: bytes) -> str:
@@ -99,9 +104,15 @@ def save_model(
     training: pl.DataFrame | None = None,
     training_target: np.ndarray | pl.Series | None = None,
     metrics: dict[str, Any] | None = None,
+    calibrator: Calibrator | None = None,
+    master_scale: MasterScale | None = None,
+    setup: dict[str, Any] | None = None,
     overwrite: bool = False,
 ) -> dict[str, Any]:
-    """Write ``model`` as an artefact folder at ``path``; returns the manifest."""
+    """Write ``model`` as an artefact folder at ``path``; returns the manifest.
+
+    ``calibrator`` and ``master_scale`` go to ``calibration.json``; ``setup`` (how the model
+    was fitted: split, seed, columns, options) goes into the manifest as it is."""
     if version < 1:
         raise InvalidInput("version", "must be a positive integer")
     if not name.strip():
@@ -111,6 +122,15 @@ def save_model(
     if path.exists() and not (path / "manifest.json").is_file():
         raise InvalidInput("path", f"{path} exists and is not a model artefact: not replaced")
     kind, files = _files(model)
+    if calibrator is not None or master_scale is not None:
+        files["calibration.json"] = json.dumps(
+            {
+                "calibrator": None if calibrator is None else calibrator.to_dict(),
+                "master_scale": None if master_scale is None else master_scale.to_dict(),
+            },
+            ensure_ascii=False,
+            indent=1,
+        ).encode("utf-8")
     features = list(getattr(model, "features_", []))
     manifest: dict[str, Any] = {
         "format": FORMAT,
@@ -124,6 +144,7 @@ def save_model(
         if training is None
         else {"rows": training.height, "sha256": data_hash(training, training_target)},
         "metrics": metrics or {},
+        "setup": setup or {},
         "libraries": _versions(),
         "files": {file: _sha256(data) for file, data in files.items()},
     }
@@ -180,7 +201,19 @@ def load_model(path: Path) -> Artefact:
         model = GradientBoosting.from_json(json.dumps(doc, ensure_ascii=False))
     else:
         raise InvalidInput("manifest.kind", f"unknown model kind {kind!r}")
-    return Artefact(model=model, manifest=manifest)
+    calibrator = master_scale = None
+    if "calibration.json" in data:
+        try:
+            doc = json.loads(data["calibration.json"])
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InvalidInput("calibration.json", f"not JSON: {exc}") from exc
+        if doc.get("calibrator") is not None:
+            calibrator = Calibrator.from_dict(doc["calibrator"])
+        if doc.get("master_scale") is not None:
+            master_scale = MasterScale.from_dict(doc["master_scale"])
+    return Artefact(
+        model=model, manifest=manifest, calibrator=calibrator, master_scale=master_scale
+    )
 
 
 __all__ = ["FORMAT", "Artefact", "data_hash", "load_model", "save_model"]

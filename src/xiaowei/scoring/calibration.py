@@ -32,13 +32,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, Self
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-from scipy import stats
+from scipy import special, stats
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.isotonic import IsotonicRegression
 
@@ -144,8 +144,8 @@ class Calibrator(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     returned, 0.03 %); ``max_iter=100`` (Platt's Newton iterations).
 
     Fit on a holdout: ``fit(score, y)`` with ``score`` 1-D (or one column) and ``y`` 0/1
-    (1 = bad). Learned: ``isotonic_`` and ``increasing_`` (isotonic) or
-    ``intercept_`` / ``slope_`` (PD = 1/(1+exp(−(intercept_ + slope_·score))); Platt),
+    (1 = bad). Learned: ``isotonic_``, ``thresholds_`` (its step points) and ``increasing_``
+    (isotonic) or ``intercept_`` / ``slope_`` (PD = 1/(1+exp(−(intercept_ + slope_·score))); Platt),
     ``n_features_in_`` = 1.
     """
 
@@ -165,6 +165,7 @@ class Calibrator(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         self.max_iter = max_iter
 
     isotonic_: IsotonicRegression
+    thresholds_: tuple[FloatArray, FloatArray]
     increasing_: bool
     intercept_: float
     slope_: float
@@ -196,6 +197,10 @@ class Calibrator(TransformerMixin, BaseEstimator):  # type: ignore[misc]
                 increasing=increasing, out_of_bounds="clip", y_min=0.0, y_max=1.0
             ).fit(s, target)
             self.increasing_ = bool(increasing)
+            self.thresholds_ = (
+                np.asarray(self.isotonic_.X_thresholds_, dtype=np.float64),
+                np.asarray(self.isotonic_.y_thresholds_, dtype=np.float64),
+            )
         else:
             if self.prior_correction:
                 n_bad = target.sum()
@@ -212,14 +217,65 @@ class Calibrator(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             raise NotFittedError("Calibrator is not fitted: call fit(score, y) first")
         s = _score_vector(score, "score")
         if self.method == "isotonic":
-            pd_ = np.asarray(self.isotonic_.predict(s), dtype=np.float64)
+            # linear interpolation between the fitted thresholds, clipped at both ends: what
+            # IsotonicRegression.predict does with out_of_bounds="clip", computed here from
+            # the stored thresholds so that a calibrator read back from JSON gives the same PDs
+            pd_ = np.interp(s, self.thresholds_[0], self.thresholds_[1])
         else:
-            pd_ = 1.0 / (1.0 + np.exp(-(self.intercept_ + self.slope_ * s)))
+            pd_ = special.expit(self.intercept_ + self.slope_ * s)  # no overflow at extremes
         return np.maximum(pd_, float(self.pd_floor))
 
     def fit_transform(self, score: Any, y: Any = None, **fit_params: Any) -> FloatArray:
         """``fit(score, y)`` then ``transform(score)``."""
         return self.fit(score, y).transform(score)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fitted map as JSON-able data (floats written with ``repr`` precision, so
+        :meth:`from_dict` gives back identical PDs)."""
+        if not hasattr(self, "n_features_in_"):
+            raise InvalidInput("calibrator", "not fitted: nothing to save")
+        out: dict[str, Any] = {
+            "method": self.method,
+            "pd_floor": float(self.pd_floor),
+            "prior_correction": bool(self.prior_correction),
+        }
+        if self.method == "isotonic":
+            out["increasing"] = self.increasing_
+            out["x"] = [float(v) for v in self.thresholds_[0]]
+            out["pd"] = [float(v) for v in self.thresholds_[1]]
+        else:
+            out["intercept"] = float(self.intercept_)
+            out["slope"] = float(self.slope_)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Calibrator:
+        """Inverse of :meth:`to_dict` (the isotonic thresholds, or Platt's two numbers)."""
+        try:
+            method = data["method"]
+            cal = cls(
+                method=method,
+                pd_floor=float(data["pd_floor"]),
+                prior_correction=bool(data.get("prior_correction", False)),
+            )
+            if method == "isotonic":
+                x = np.asarray(data["x"], dtype=np.float64)
+                p = np.asarray(data["pd"], dtype=np.float64)
+                if x.ndim != 1 or x.shape != p.shape or x.shape[0] == 0:
+                    raise InvalidInput("calibration", "x and pd must be equal-length lists")
+                if (np.diff(x) < 0).any() or ((p < 0) | (p > 1)).any():
+                    raise InvalidInput("calibration", "x must be sorted and pd in [0, 1]")
+                cal.increasing_ = bool(data["increasing"])
+                cal.thresholds_ = (x, p)
+            elif method == "platt":
+                cal.intercept_ = float(data["intercept"])
+                cal.slope_ = float(data["slope"])
+            else:
+                raise InvalidInput("calibration.method", f"unknown method {method!r}")
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidInput("calibration", f"malformed calibration: {exc}") from exc
+        cal.n_features_in_ = 1
+        return cal
 
 
 class MasterScale:

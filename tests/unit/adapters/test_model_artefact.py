@@ -79,3 +79,31 @@ def test_overwrite_and_tampering(data: tuple[pl.DataFrame, np.ndarray], tmp_path
         load_model(tmp_path / "nowhere")
     with pytest.raises(InvalidInput, match="version"):
         save_model(card, tmp_path / "v0", name="card", version=0)
+
+
+def test_calibration_and_master_scale_travel_with_the_model(
+    data: tuple[pl.DataFrame, np.ndarray], tmp_path: Path
+) -> None:
+    from xiaowei.scoring.calibration import Calibrator, MasterScale
+
+    frame, y = data
+    card = Scorecard().fit(frame, y)
+    cal = Calibrator("isotonic").fit(card.score(frame), y)
+    scale = MasterScale([0.001, 0.01, 0.05, 0.2, 1.0], labels=["A", "B", "C", "D"])
+    target = tmp_path / "card"
+    manifest = save_model(
+        card, target, name="c", calibrator=cal, master_scale=scale, setup={"seed": 42}
+    )
+    assert set(manifest["files"]) == {"scorecard.json", "calibration.json"}
+    assert manifest["setup"] == {"seed": 42}
+    loaded = load_model(target)
+    assert loaded.calibrator is not None
+    assert loaded.master_scale is not None
+    pd_back = loaded.calibrator.transform(loaded.model.score(frame))
+    np.testing.assert_array_equal(pd_back, cal.transform(card.score(frame)))
+    assert loaded.master_scale.labels == ("A", "B", "C", "D")
+    # without them the artefact has neither (older artefacts load as before)
+    save_model(card, tmp_path / "plain", name="c")
+    plain = load_model(tmp_path / "plain")
+    assert plain.calibrator is None
+    assert plain.master_scale is None

@@ -206,3 +206,29 @@ def test_master_scale_bad_configuration(
 def test_master_scale_bad_pd(pd_: list[object]) -> None:
     with pytest.raises(InvalidInput, match=r"^pd:"):
         MasterScale().grade(pd_)
+
+
+@pytest.mark.parametrize("method", ["isotonic", "platt"])
+def test_calibrator_json_round_trip_gives_identical_pds(method: str) -> None:
+    import json
+
+    rng = np.random.default_rng(5)
+    score = rng.normal(600, 40, 2_000).round()
+    y = (rng.random(2_000) < 1 / (1 + np.exp((score - 560) / 25))).astype(int)
+    cal = Calibrator(method).fit(score, y)  # type: ignore[arg-type]
+    back = Calibrator.from_dict(json.loads(json.dumps(cal.to_dict())))
+    probe = np.concatenate([score, [-1e9, 0.0, 1e9]])
+    assert np.array_equal(back.transform(probe), cal.transform(probe))
+    if method == "isotonic":
+        # the stored step points reproduce scikit-learn's own prediction (clipped ends)
+        expected = np.maximum(cal.isotonic_.predict(probe), cal.pd_floor)
+        assert np.allclose(cal.transform(probe), expected, rtol=0, atol=1e-15)
+
+
+def test_calibrator_malformed_dict_is_a_clear_error() -> None:
+    with pytest.raises(InvalidInput, match="calibration"):
+        Calibrator.from_dict({"method": "isotonic", "pd_floor": 0.0003, "x": [1, 0], "pd": [0.1]})
+    with pytest.raises(InvalidInput, match="unknown method"):
+        Calibrator.from_dict({"method": "beta", "pd_floor": 0.0})
+    with pytest.raises(InvalidInput, match="not fitted"):
+        Calibrator().to_dict()

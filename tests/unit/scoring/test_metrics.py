@@ -3,6 +3,8 @@ scikit-learn and SciPy, and Hypothesis invariants."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import polars as pl
 import pytest
@@ -291,7 +293,10 @@ def test_ks_properties(sample: tuple[list[int], list[int]]) -> None:
     y, score = np.array(sample[0]), np.array(sample[1], dtype=float)
     result = metrics.ks(y, score)
     assert 0.0 <= result.statistic <= 1.0
-    reference = stats.ks_2samp(score[y == 1], score[y == 0]).statistic
+    # the statistic only: SciPy's p-value may warn on tiny or tied samples, which is not ours
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        reference = stats.ks_2samp(score[y == 1], score[y == 0]).statistic
     assert result.statistic == pytest.approx(reference, abs=1e-12)
     assert metrics.ks(y, -score).statistic == pytest.approx(result.statistic, abs=1e-12)
     table = metrics.gains_table(y, score)
