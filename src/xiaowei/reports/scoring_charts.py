@@ -1,8 +1,9 @@
 """PNG charts of score validation and monitoring (评分模型验证与监控图表).
 
 ROC curve (ROC曲线), KS plot (KS曲线), score distributions by outcome (好坏客户分数分布),
-calibration by grade or decile (校准图), gains and lift (增益与提升图) and PSI bars (PSI分箱对比),
-drawn from :mod:`xiaowei.scoring.metrics` and :mod:`xiaowei.scoring.monitoring`.
+calibration by grade or decile (校准图), gains and lift (增益与提升图), PSI bars (PSI分箱对比) and
+binning tables (分箱图: share of rows and event rate per bin), drawn from
+:mod:`xiaowei.scoring.metrics` and :mod:`xiaowei.scoring.monitoring`.
 
 Same conventions as :mod:`xiaowei.reports.charts`: a bare :class:`~matplotlib.figure.Figure` on
 the Agg canvas (no pyplot), labels in ``en`` or ``zh-CN`` (English when no CJK font is installed,
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -85,6 +87,14 @@ _TEXT: dict[str, tuple[str, str]] = {
     "green": ("green: stable", "绿灯：稳定"),
     "yellow": ("yellow: investigate", "黄灯：需关注"),
     "red": ("red: major shift", "红灯：显著变化"),
+    "binning_title": (
+        "Bins: share of rows and event rate",
+        "分箱：各箱样本占比与违约率",
+    ),
+    "event_rate": ("Event rate (share of bads)", "违约率（坏客户占比）"),
+    "rows_share": ("share of rows", "样本占比"),
+    "missing_bin": ("missing", "缺失"),
+    "special_bin": ("special", "特殊值"),
 }
 
 # ROC and KS curves have one point per distinct score; beyond this many the line is thinned to
@@ -618,3 +628,88 @@ def psi_chart_png(
         title=title,
     )
     return _to_png(draw, lang)
+
+
+# --------------------------------------------------------------------------- binning
+
+# Axis labels of bins longer than this are cut with an ellipsis (a categorical bin lists its
+# levels; the table beside the chart keeps the whole label).
+MAX_BIN_LABEL = 18
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+
+
+def _bin_axis_label(label: str, lang: Lang) -> str:
+    """A bin label for the axis: numbers to 4 significant digits, "missing"/"special" in
+    ``lang``, cut to :data:`MAX_BIN_LABEL` characters."""
+    if label == "missing":
+        return text("missing_bin", lang)
+    if label.startswith("special "):
+        label = f"{text('special_bin', lang)} {label.removeprefix('special ')}"
+    if label.startswith(("(", "[")) and label.endswith(")"):
+        label = _NUMBER.sub(lambda m: f"{float(m.group()):.4g}", label)
+    if len(label) > MAX_BIN_LABEL:
+        label = label[: MAX_BIN_LABEL - 1].rstrip(", ") + "…"
+    return label
+
+
+def _draw_binning(lang: Lang, *, table: pl.DataFrame, title: str) -> Figure:
+    absent = [c for c in ("label", "share", "event_rate") if c not in table.columns]
+    if absent:
+        raise InvalidInput("table", f"a binning table needs the columns {absent}")
+    if table.height == 0:
+        raise InvalidInput("table", "no bins")
+    positions = np.arange(table.height)
+    share = table["share"].cast(pl.Float64).to_numpy()
+    rate = table["event_rate"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    kinds = table["kind"].to_list() if "kind" in table.columns else ["regular"] * table.height
+    figure = Figure(figsize=(max(6.5, 0.75 * table.height + 2.5), 4.4), layout="constrained")
+    ax = figure.subplots()
+    ax.bar(
+        positions,
+        share,
+        0.65,
+        color=["C0" if kind == "regular" else "0.65" for kind in kinds],
+        label=text("rows_share", lang),
+    )
+    ax.set_ylim(0, max(float(np.max(share)), 0.01) * 1.25)  # headroom for the legend
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_ylabel(text("share", lang), fontsize=9)
+    ax.set_xlabel(text("bin", lang), fontsize=9)
+    labels = [_bin_axis_label(str(label), lang) for label in table["label"].to_list()]
+    ax.set_xticks(positions, labels, rotation=30, ha="right", fontsize=7)
+    ax.grid(visible=False, axis="x")
+    rate_axis = ax.twinx()
+    seen = ~np.isnan(rate)  # an empty bin has no event rate: no point, and no line through it
+    rate_axis.plot(
+        positions[seen], rate[seen], marker="o", color="C3", label=text("event_rate", lang)
+    )
+    top = float(np.max(rate[seen])) if seen.any() else 0.0
+    rate_axis.set_ylim(0, max(top, 0.01) * 1.25)
+    rate_axis.yaxis.set_major_formatter(PercentFormatter(1.0))
+    rate_axis.set_ylabel(text("event_rate", lang), fontsize=9, color="C3")
+    rate_axis.grid(visible=False)
+    handles = ax.get_legend_handles_labels()
+    more = rate_axis.get_legend_handles_labels()
+    ax.legend(handles[0] + more[0], handles[1] + more[1], fontsize=8, loc="upper left")
+    heading = text("binning_title", lang)
+    figure.suptitle(f"{heading}\n{title}" if title else heading, fontsize=12)
+    return figure
+
+
+def binning_chart(
+    table: pl.DataFrame,
+    path: str | os.PathLike[str],
+    *,
+    lang: Lang | None = None,
+    title: str = "",
+) -> Path:
+    """A binning table (:meth:`NumericBinner.binning_table
+    <xiaowei.scoring.binning.NumericBinner.binning_table>` or
+    :func:`xiaowei.scoring.tables.bin_tables`) as bars of the share of rows per bin (special and
+    missing bins in grey) and the event rate on a second axis, saved as PNG at ``path``."""
+    return _to_path(functools.partial(_draw_binning, table=table, title=title), path, lang)
+
+
+def binning_chart_png(table: pl.DataFrame, *, lang: Lang | None = None, title: str = "") -> bytes:
+    """:func:`binning_chart` as PNG bytes."""
+    return _to_png(functools.partial(_draw_binning, table=table, title=title), lang)

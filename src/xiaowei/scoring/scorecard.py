@@ -513,6 +513,12 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             out[:, j] = card.bin_index(get(card.name))
         return out
 
+    def bin_index(self, X: Any) -> IntArray:  # noqa: N803
+        """Bin of each selected feature's value on the card, ``(n_rows, n_features)`` int64, in
+        ``features_`` order; bin k is row k of the feature in :meth:`points_table` (as
+        :meth:`GradientBoosting.bin_index <xiaowei.scoring.gbm.GradientBoosting.bin_index>`)."""
+        return self._bin_indices(X)
+
     def points(self, X: Any) -> IntArray:  # noqa: N803
         """Rounded points of every selected feature per row (每项得分): (rows, features) int64."""
         idx = self._bin_indices(X)

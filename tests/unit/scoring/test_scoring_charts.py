@@ -24,6 +24,23 @@ SCORE = _RNG.normal(size=_N) + 1.3 * Y
 PD = 1 / (1 + np.exp(-(SCORE - 3.0)))
 GRADE = np.digitize(PD, [0.02, 0.05, 0.1, 0.2]) + 1
 POINTS = np.round(600 - 30 * SCORE)
+BINS = pl.DataFrame(
+    {
+        "bin": [0, 1, 2, 3, 4],
+        "label": [
+            "(-inf, 12.345678)",
+            "[12.345678, 40)",
+            "A00, A01, A02, A03, A04, A05 (+unseen)",
+            "special -999",
+            "missing",
+        ],
+        "kind": ["regular", "regular", "regular", "special", "missing"],
+        "count": [400, 300, 200, 100, 0],
+        "share": [0.4, 0.3, 0.2, 0.1, 0.0],
+        "event_rate": [0.02, 0.05, 0.08, 0.15, float("nan")],
+    },
+    nan_to_null=False,
+)
 
 
 CHARTS: dict[
@@ -76,6 +93,12 @@ CHARTS: dict[
         (pl.Series(["retail", "food", None] * 50), pl.Series(["retail", "trade", "food"] * 40)),
         {},
     ),
+    "binning": (
+        scoring_charts.binning_chart,
+        scoring_charts.binning_chart_png,
+        (BINS,),
+        {"title": "mono_01"},
+    ),
 }
 
 
@@ -110,3 +133,28 @@ def test_long_curves_are_thinned_but_keep_the_ks_point() -> None:
     assert kept.size <= scoring_charts.MAX_CURVE_POINTS + 1
     assert {0, 12_345, 49_999} <= set(kept.tolist())
     assert scoring_charts._thin(10).tolist() == list(range(10))
+
+
+@pytest.mark.parametrize(
+    ("label", "lang", "shown"),
+    [
+        pytest.param("(-inf, 12.345678)", "en", "(-inf, 12.35)", id="numbers-4-digits"),
+        pytest.param("[1.5e-05, 0.25)", "en", "[1.5e-05, 0.25)", id="exponent-kept"),
+        pytest.param("missing", "zh-CN", "缺失", id="missing-zh"),
+        pytest.param("special -999", "zh-CN", "特殊值 -999", id="special-zh"),
+        pytest.param("special -999", "en", "special -999", id="special-en"),
+        pytest.param(
+            "A00, A01, A02, A03, A04, A05 (+unseen)", "en", "A00, A01, A02, A0…", id="cut"
+        ),
+    ],
+)
+def test_bin_axis_labels_are_short_and_translated(label: str, lang: Lang, shown: str) -> None:
+    assert scoring_charts._bin_axis_label(label, lang) == shown
+    assert len(shown) <= scoring_charts.MAX_BIN_LABEL
+
+
+def test_binning_chart_needs_a_binning_table() -> None:
+    with pytest.raises(InvalidInput, match="event_rate"):
+        scoring_charts.binning_chart_png(BINS.drop("event_rate"), lang="en")
+    with pytest.raises(InvalidInput, match="no bins"):
+        scoring_charts.binning_chart_png(BINS.clear(), lang="en")
