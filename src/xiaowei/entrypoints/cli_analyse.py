@@ -227,7 +227,6 @@ def application_cmd(
 
     def run() -> None:
         import os
-        import tempfile
 
         from xiaowei.core.i18n import current_lang
         from xiaowei.services.analysis import analyse_simulated
@@ -245,25 +244,12 @@ def application_cmd(
             run_dir, business, as_of=None if as_of is None else _date(as_of, "as_of")
         )
         if html is not None:
+            from xiaowei.adapters.files import write_atomically
             from xiaowei.reports.credit_memo import render_credit_memo
 
             page = render_credit_memo(credit_file, "en" if memo_lang == "en" else "zh-CN")
             # written beside the target, then renamed: a reader never sees half a memo
-            try:
-                html.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(dir=html.parent, prefix=f".{html.name}.", suffix=".tmp")
-                try:
-                    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                        fh.write(page)
-                    umask = os.umask(0)  # mkstemp makes the file private: give it the usual mode
-                    os.umask(umask)
-                    os.chmod(tmp, 0o666 & ~umask)
-                    os.replace(tmp, html)
-                except BaseException:
-                    Path(tmp).unlink(missing_ok=True)
-                    raise
-            except OSError as exc:
-                raise InvalidInput("html", f"cannot write {html}: {exc.strerror}") from None
+            write_atomically(html, lambda tmp: tmp.write_text(page, encoding="utf-8"))
         if as_json:
             _print_json(credit_file.to_json())
             return

@@ -449,11 +449,9 @@ def features_cmd(
     file's features (statements, credit report, financials and cross-checks, channels, soft
     information, guarantee network), the application's facts and the observed outcome
     default_12m — computed in batch, equal to the credit files. Input of `xiaowei score fit`."""
-    import os
-    import tempfile
-
     from rich.status import Status
 
+    from xiaowei.adapters.files import write_atomically
     from xiaowei.entrypoints.cli import _print_json, console, guarded
 
     def run() -> None:
@@ -468,18 +466,11 @@ def features_cmd(
             raise InvalidInput("out", f"{out} exists (use --overwrite)")
         with Status("features 特征", console=console) as status:
             table = feature_table(run_dir, progress=lambda step: status.update(f"{step}…"))
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-        os.close(fd)
-        try:
-            if suffix == ".parquet":
-                table.write_parquet(tmp)
-            else:
-                table.with_columns(pl.col("application_date").cast(pl.String)).write_csv(tmp)
-            os.replace(tmp, out)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        if suffix == ".parquet":
+            write_atomically(out, table.write_parquet)
+        else:
+            dated = table.with_columns(pl.col("application_date").cast(pl.String))
+            write_atomically(out, dated.write_csv)
         features = [c for c in table.columns if "_" in c and c.split("_", 1)[0] in _PREFIXES]
         summary: dict[str, Any] = {
             "rows": table.height,
