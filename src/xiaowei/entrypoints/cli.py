@@ -823,6 +823,9 @@ app.add_typer(analyse_app, name="analyse")
 import xiaowei.entrypoints.cli_analyse_batch  # noqa: E402  (registers analyse cross-checks)
 import xiaowei.entrypoints.cli_analyse_channels  # noqa: E402  (registers analyse channels/attendance)
 import xiaowei.entrypoints.cli_analyse_soft  # noqa: E402, F401  (registers analyse willingness, grid)
+from xiaowei.entrypoints.cli_score import score_app  # noqa: E402
+
+app.add_typer(score_app, name="score")
 
 if __name__ == "__main__":
     main()

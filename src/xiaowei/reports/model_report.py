@@ -116,8 +116,10 @@ _TEXT: dict[str, tuple[str, str]] = {
     "mono_down": ("−1: risk falls with the value", "−1：数值越大风险越低"),
     "mono_none": ("none", "无"),
     "bins_note": (
-        "Counted on the development sample ({sample}); bins of the model.",
-        "基于开发样本（{sample}）统计，分箱为模型分箱。",
+        "Counted on the development sample ({sample}); bins of the model; features by "
+        "information value, highest first, with charts for the first {charts}.",
+        "基于开发样本（{sample}）统计，分箱为模型分箱；变量按信息值从高到低排列，"
+        "前 {charts} 个附图。",
     ),
     "bin": ("Bin", "分箱"),
     "count": ("Count", "样本数"),
@@ -448,10 +450,13 @@ def _feature_rows(model: Model, dev_iv: Mapping[str, float], lang: Lang) -> list
 
 
 def _bin_sections(
-    tables: Mapping[str, pl.DataFrame], lang: Lang, *, with_points: bool
+    tables: Mapping[str, pl.DataFrame], lang: Lang, *, with_points: bool, max_charts: int
 ) -> list[dict[str, Any]]:
+    """Every feature's table, most informative (IV) first; charts for the first ``max_charts``
+    (a card of 200 features would take minutes of drawing and pages no reader turns)."""
     out = []
-    for feature, table in tables.items():
+    ranked = sorted(tables.items(), key=lambda kv: -float(kv[1]["iv"].sum()))
+    for index, (feature, table) in enumerate(ranked):
         rows = [
             {
                 "label": _bin_label(str(r["label"]), lang),
@@ -475,7 +480,9 @@ def _bin_sections(
                     functools.partial(
                         scoring_charts.binning_chart_png, table, lang=lang, title=feature
                     )
-                ),
+                )
+                if index < max_charts
+                else None,
             }
         )
     return out
@@ -659,10 +666,14 @@ def model_report_html(
     *,
     master_scale: MasterScale,
     lang: Lang = "en",
+    max_charts: int = 12,
 ) -> str:
     """The model report of ``model`` on ``samples`` (``samples[0]`` = development sample, the
     stability reference) as one self-contained HTML page in ``lang``; see the module docstring.
+    Binning tables come most informative first, with charts for the first ``max_charts``.
     """
+    if isinstance(max_charts, bool) or not isinstance(max_charts, int) or max_charts < 0:
+        raise InvalidInput("max_charts", "must be an integer >= 0")
     if lang not in LANGS:
         raise InvalidInput("lang", f"must be one of {', '.join(LANGS)}, got {lang!r}")
     if not isinstance(model, Scorecard | GradientBoosting):
@@ -704,7 +715,8 @@ def model_report_html(
         sample_names=[s.name for s in checked],
         development=development.name,
         features=_feature_rows(model, dev_iv, lang),
-        bins=_bin_sections(tables, lang, with_points=is_scorecard),
+        bins=_bin_sections(tables, lang, with_points=is_scorecard, max_charts=max_charts),
+        max_charts=max_charts,
         performance=_performance(checked, is_scorecard=is_scorecard, lang=lang),
         calibration=_calibration(checked[-1], master_scale, lang),
         stability=_stability(model, checked, lang),

@@ -170,7 +170,7 @@ def test_scorecard_report_shows_the_samples_metrics() -> None:
         value = monitoring.psi(samples[0].score, s.score)
         assert _cell(page, "psi", s.name) == f"{value:.4f}"
     # bins + ROC + KS, distribution, gains + calibration + PSI
-    assert len(_images(page)) == len(card.features_) + 6
+    assert len(_images(page)) == min(len(card.features_), 12) + 6
 
 
 def test_calibration_follows_the_master_scale_order_and_counts() -> None:
@@ -246,3 +246,19 @@ def test_bad_input_is_refused() -> None:
     ):
         with pytest.raises(InvalidInput, match=field):
             model_report_html(card, manifest, [samples[0], bad], master_scale=SCALE)
+
+
+def test_binning_tables_come_by_information_value_with_charts_for_the_first() -> None:
+    card, samples = _scorecard_samples()
+    page = model_report_html(
+        card, _manifest(card, "scorecard"), samples, master_scale=SCALE, max_charts=2
+    )
+    tables = bin_tables(card, samples[0].features, samples[0].target)
+    by_iv = sorted(card.features_, key=lambda f: -float(tables[f]["iv"].sum()))
+    order = re.findall(r'<table class="bins" data-feature="([^"]+)">', page)
+    assert order == by_iv
+    assert len(_images(page)) == 2 + 6  # two binning charts, the performance charts
+    with pytest.raises(InvalidInput, match="max_charts"):
+        model_report_html(
+            card, _manifest(card, "scorecard"), samples, master_scale=SCALE, max_charts=-1
+        )
