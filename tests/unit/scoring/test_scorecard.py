@@ -23,7 +23,13 @@ from xiaowei.core.errors import InvalidInput
 from xiaowei.scoring.binning import Binning
 from xiaowei.scoring.datasets import german_credit, synthetic
 from xiaowei.scoring.metrics import auc
-from xiaowei.scoring.scorecard import SCHEMA_VERSION, Scorecard, bin_points, scaling
+from xiaowei.scoring.scorecard import (
+    SCHEMA_VERSION,
+    Scorecard,
+    bin_points,
+    constant_shares,
+    scaling,
+)
 
 # --------------------------------------------------------------------------------------------
 # Data and fitted cards (fitted once per session: each fit is tens of milliseconds)
@@ -66,16 +72,32 @@ def test_scaling_matches_the_hand_computation() -> None:
 
 
 def test_bin_points_hand_example() -> None:
-    """Two features (n = 2), β = −0.8, β0 = −1.2, offset / n = 243.561438:
-    WOE 0.5:  −28.853901 × (−0.8 × 0.5 − 0.6) + 243.561438 = 28.853901 + 243.561438 = 272.415339
-              → 272;
-    WOE −1.0: −28.853901 × (0.8 − 0.6) + 243.561438 = −5.770780 + 243.561438 = 237.790658 → 238;
-    WOE 0:    −28.853901 × (−0.6) + 243.561438 = 17.312341 + 243.561438 = 260.873779 → 261."""
+    """Two features (n = 2), β = −0.8, β0 = −1.2, factor 28.853901, offset 487.122876.
+    Raw (Siddiqi): −factor × (β × WOE + β0 / n) + offset / n, with the constant share
+    (offset − factor × β0) / 2 = (487.122876 + 34.624681) / 2 = 260.873779:
+    WOE 0.5:  own part −28.853901 × (−0.4) = 11.541560; raw 272.415339;
+    WOE −1.0: own part −28.853901 × 0.8 = −23.083121; raw 237.790658;
+    WOE 0:    own part 0; raw 260.873779.
+    Integer points = the share, round(260.873779) = 261, plus the own part rounded half-up:
+    261 + 12 = 273, 261 − 23 = 238, 261 + 0 = 261 (rounding 272.415339 directly would give
+    272: the share and the own part are rounded apart, see the module docstring)."""
     factor, offset = scaling(600.0, 50.0, 20.0)
     points, raw = bin_points([0.5, -1.0, 0.0], -0.8, -1.2, 2, factor, offset)
     np.testing.assert_allclose(raw, [272.415339, 237.790658, 260.873779], atol=1e-6)
-    np.testing.assert_array_equal(points, [272, 238, 261])
+    np.testing.assert_array_equal(points, [273, 238, 261])
     assert points.dtype == np.int64
+
+
+def test_constant_shares_sum_to_the_rounded_constant() -> None:
+    """C = offset − factor × β0: 487.122876 + 28.853901 × 1.2 = 521.747557 → 522 = 261 + 261;
+    C = 100 over 3 features → 34 + 33 + 33; C = −7.5 → −7 (half-up) over 2 → −3 + −4
+    (⌊−7 / 2⌋ = −4, the first feature one more)."""
+    factor, offset = scaling(600.0, 50.0, 20.0)
+    assert constant_shares(-1.2, 2, factor, offset).tolist() == [261, 261]
+    assert constant_shares(0.0, 3, 1.0, 100.0).tolist() == [34, 33, 33]
+    assert constant_shares(0.0, 2, 1.0, -7.5).tolist() == [-3, -4]
+    with pytest.raises(InvalidInput, match="n_features"):
+        constant_shares(0.0, 0, 1.0, 1.0)
 
 
 def test_points_round_half_up() -> None:
@@ -112,8 +134,18 @@ def test_points_table_follows_the_formula() -> None:
         for f, w in zip(table["feature"], table["woe"], strict=True)
     ]
     np.testing.assert_allclose(table["points_raw"].to_numpy(), expected, rtol=0, atol=1e-9)
+    # integer points = the feature's share of round(C) + its own part rounded half-up
+    shares = dict(
+        zip(
+            card.features_,
+            constant_shares(card.intercept_[0], n, card.factor_, card.offset_),
+            strict=True,
+        )
+    )
+    own = [-card.factor_ * beta[f] * w for f, w in zip(table["feature"], table["woe"], strict=True)]
+    share = [shares[f] for f in table["feature"]]
     np.testing.assert_array_equal(
-        table["points"].to_numpy(), np.floor(table["points_raw"].to_numpy() + 0.5)
+        table["points"].to_numpy(), np.asarray(share) + np.floor(np.asarray(own) + 0.5)
     )
     assert table["feature"].unique(maintain_order=True).to_list() == card.features_
 
@@ -563,3 +595,18 @@ EXPECTED_FAILED_CHECKS = {
 )
 def test_sklearn_estimator_checks(estimator: Scorecard, check: Any) -> None:
     check(estimator)
+
+
+def test_many_weak_features_round_without_bias() -> None:
+    """A wide, heavily penalised card (55 features, C = 0.002: every feature worth a point or
+    two): the printed score stays on its odds. The mean of printed − unrounded over the rows is
+    within a point (the old bin-by-bin rounding of the equal shares repeated one fractional
+    part 55 times: up to 27 points, the same sign for every row)."""
+    frame, y = synthetic(6_000, 4)
+    card = Scorecard(min_iv=0.0, C=0.002).fit(frame[:4_000], y[:4_000])
+    assert len(card.features_) >= 40
+    rest = frame[4_000:]
+    unrounded = card.offset_ - card.factor_ * card.decision_function(rest)
+    error = card.score(rest) - unrounded
+    assert abs(float(error.mean())) < 1.0
+    assert np.all(np.abs(error) <= card.rounding_error_bound_)
