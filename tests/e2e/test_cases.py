@@ -138,7 +138,7 @@ def test_case_page_commands_run(page: Path, tmp_path: Path) -> None:
     check_case_page(page, tmp_path)
 
 
-def check_case_page(page: Path, tmp_path: Path, *, timeout: float = 60) -> None:
+def check_case_page(page: Path, tmp_path: Path, *, timeout: float = 120) -> None:
     """Run the page's commands in ``tmp_path`` and compare what they print with the page."""
     markdown = page.read_text(encoding="utf-8")
     for image in re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", markdown):
