@@ -156,3 +156,37 @@ eod_runs = Table(
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True), nullable=True),
 )
+
+# --------------------------------------------------------------------------- policies (issue 6)
+# Credit policy versions (授信政策版本) and their audit trail; migration 0002_policies.
+policy_versions = Table(
+    "policy_versions",
+    metadata,
+    Column("code", String(40), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("product_code", String(40), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("content", Text, nullable=False),  # the JDM graph file, canonical JSON
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(80), nullable=False),
+    Column("approved_at", DateTime(timezone=True), nullable=True),
+    Column("approved_by", String(80), nullable=True),
+    Column("activated_at", DateTime(timezone=True), nullable=True),
+    Column("activated_by", String(80), nullable=True),
+    Index("ix_policy_versions_product_status", "product_code", "status"),
+)
+
+policy_events = Table(
+    "policy_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("code", String(40), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("from_status", String(12), nullable=True),
+    Column("to_status", String(12), nullable=False),
+    Column("by", String(80), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Index("ix_policy_events_code_version", "code", "version"),
+)
