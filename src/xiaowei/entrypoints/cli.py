@@ -827,5 +827,15 @@ from xiaowei.entrypoints.cli_score import score_app  # noqa: E402
 
 app.add_typer(score_app, name="score")
 
+from xiaowei.entrypoints.cli_capital import capital_app  # noqa: E402
+
+app.add_typer(capital_app, name="capital")
+from xiaowei.entrypoints.cli_policy import policy_app  # noqa: E402
+
+app.add_typer(policy_app, name="policy")
+from xiaowei.entrypoints.cli_capital import price_cmd  # noqa: E402
+
+app.command("price")(price_cmd)
+
 if __name__ == "__main__":
     main()
