@@ -7,8 +7,9 @@ over 1,000,000 loans on SQLite and PostgreSQL) and ``bench_simulate`` (the synth
 institution: 10,000 businesses × 12 months of statements), ``bench_flows`` (flow features for
 10,000 businesses against pandas), ``bench_credit_report`` (credit-report features for
 100,000 reports) and ``bench_scoring`` (binning, WOE and the scorecard pipeline against
-optbinning and toad, which ``make bench`` installs as the ``bench`` extra), one after the
-other, prints their
+optbinning and toad, which ``make bench`` installs as the ``bench`` extra) and
+``bench_decision`` (1,000,000 applications through a JDM policy compiled to Polars against
+looping zen-engine), one after the other, prints their
 figures and writes them, with the date, the machine and the library versions, as JSON to
 ``bench-results/latest.json`` at the top of the repository. A benchmark that fails is recorded
 with its error and the others still run; the exit status is then 1.
@@ -38,6 +39,7 @@ BENCHMARKS = (
     "bench_flows",
     "bench_credit_report",
     "bench_scoring",
+    "bench_decision",
 )
 
 

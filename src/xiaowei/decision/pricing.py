@@ -18,7 +18,7 @@ The rate is the sum of five annual components, each a fraction of the amount out
   contractual term, the conservative choice §320 of Basel II allows, clamped to [1, 5] years.
 * **Cost of capital** = C × (hurdle − risk-free rate): the shareholders want the hurdle rate on
   C, and C, being equity rather than borrowed money, already earns the risk-free rate where it
-  is invested, so only the excess is charged (sennagarajan.com; MDPI *Risks* 8(2):63).
+  is invested, so only the excess is charged.
 * **RAROC** (风险调整资本收益率) = (interest + C × risk-free − funding − operating − EL) / C.
   Why it equals the hurdle h when the margin is zero and no bound binds: then
   interest − funding − operating − EL = C × (h − r_f), so the numerator is C × (h − r_f) + C × r_f
