@@ -59,6 +59,7 @@ from sklearn.utils.validation import check_array, column_or_1d
 
 from xiaowei.core.errors import InvalidInput
 from xiaowei.scoring.binning import Binning, CategoricalBinner, NumericBinner
+from xiaowei.scoring.reasons import top_reasons
 
 __all__ = ["SCHEMA", "GradientBoosting"]
 
@@ -534,37 +535,10 @@ class GradientBoosting(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             raise InvalidInput("n", "must be an integer >= 0")
         contrib = self.contributions(X)[:, :-1]
         bins = self.bin_index(X)
-        take = min(int(n), contrib.shape[1])
-        # a stable sort of −contribution keeps feature order among ties
-        order = np.argsort(-contrib, axis=1, kind="stable")[:, :take]
-        value = np.take_along_axis(contrib, order, axis=1)
-        keep = value > 0
-        rows = np.broadcast_to(np.arange(contrib.shape[0])[:, None], keep.shape)[keep]
-        rank = np.broadcast_to(np.arange(1, take + 1)[None, :], keep.shape)[keep]
-        feat = order[keep]
-        bin_of = bins[rows, feat]
-        sizes = [len(self.bin_specs_[f]["labels"]) for f in self.features_]
-        offsets = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
-        labels = np.asarray(
-            [label for f in self.features_ for label in self.bin_specs_[f]["labels"]],
-            dtype=object,
-        )
-        codes = np.asarray(
-            [f"{f}:{label}" for f in self.features_ for label in self.bin_specs_[f]["labels"]],
-            dtype=object,
-        )
-        flat = offsets[feat] + bin_of
-        names = np.asarray(self.features_, dtype=object)
-        return pl.DataFrame(
-            {
-                "row": rows.astype(np.int64),
-                "rank": rank.astype(np.int64),
-                "feature": pl.Series(names[feat].tolist(), dtype=pl.String),
-                "bin": bin_of.astype(np.int64),
-                "label": pl.Series(labels[flat].tolist(), dtype=pl.String),
-                "contribution": value[keep].astype(np.float64),
-                "code": pl.Series(codes[flat].tolist(), dtype=pl.String),
-            }
+        labels = [list(self.bin_specs_[f]["labels"]) for f in self.features_]
+        top = top_reasons(contrib, bins, self.features_, labels, int(n))
+        return top.frame.with_columns(pl.Series("contribution", top.cost, dtype=pl.Float64)).select(
+            "row", "rank", "feature", "bin", "label", "contribution", "code"
         )
 
     def reason_codes(self, X: Any, n: int = 4) -> list[list[dict[str, Any]]]:  # noqa: N803

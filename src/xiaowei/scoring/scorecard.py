@@ -77,6 +77,7 @@ from xiaowei.scoring.binning import (
     _as_target,
     _columns,
 )
+from xiaowei.scoring.reasons import top_reasons
 
 __all__ = ["SCHEMA_VERSION", "Scorecard", "bin_points", "constant_shares", "scaling"]
 
@@ -641,37 +642,18 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         """
         n_codes = self._n_codes(n)
         idx = self._bin_indices(X)
-        n_rows, n_feat = idx.shape
         pts = np.empty(idx.shape, dtype=np.int64)
         for j, card in enumerate(self._cards):
             pts[:, j] = card.points[idx[:, j]]
         best = np.asarray([c.best_points for c in self._cards], dtype=np.int64)
         lost = best[None, :] - pts
-        take = min(n_codes, n_feat)
-        order = np.argsort(-lost, axis=1, kind="stable")[:, :take]  # ties: feature order
-        lost_top = np.take_along_axis(lost, order, axis=1)
-        keep = lost_top > 0
-        rows = np.broadcast_to(np.arange(n_rows)[:, None], keep.shape)[keep]
-        rank = np.broadcast_to(np.arange(1, take + 1)[None, :], keep.shape)[keep]
-        feat = order[keep]
-        bins = idx[rows, feat]
-        offsets = np.cumsum([0] + [len(c.labels) for c in self._cards])
-        labels = np.asarray([lb for c in self._cards for lb in c.labels], dtype=object)
-        codes = np.asarray([f"{c.name}:{lb}" for c in self._cards for lb in c.labels], dtype=object)
-        flat = offsets[feat] + bins
-        names = np.asarray(self.features_, dtype=object)
-        return pl.DataFrame(
-            {
-                "row": rows.astype(np.int64),
-                "rank": rank.astype(np.int64),
-                "feature": pl.Series(names[feat].tolist(), dtype=pl.String),
-                "bin": bins.astype(np.int64),
-                "label": pl.Series(labels[flat].tolist(), dtype=pl.String),
-                "points": pts[rows, feat],
-                "best_points": best[feat],
-                "points_lost": lost_top[keep],
-                "code": pl.Series(codes[flat].tolist(), dtype=pl.String),
-            }
+        top = top_reasons(lost, idx, self.features_, [c.labels for c in self._cards], n_codes)
+        return top.frame.with_columns(
+            pl.Series("points", pts[top.rows, top.features], dtype=pl.Int64),
+            pl.Series("best_points", best[top.features], dtype=pl.Int64),
+            pl.Series("points_lost", top.cost, dtype=pl.Int64),
+        ).select(
+            "row", "rank", "feature", "bin", "label", "points", "best_points", "points_lost", "code"
         )
 
     def reason_codes(self, X: Any, n: int | None = None) -> list[list[dict[str, Any]]]:  # noqa: N803
