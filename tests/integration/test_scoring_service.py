@@ -151,7 +151,9 @@ def test_monitor_flags_the_shift_and_not_the_same_population(folder: Path, card:
     assert set(shifted.performance) == {"reference", "current"}
 
 
-def test_bad_input_is_a_clear_error_and_writes_nothing(folder: Path, tmp_path: Path) -> None:
+def test_bad_input_is_a_clear_error_and_writes_nothing(
+    folder: Path, card: Path, tmp_path: Path
+) -> None:
     frame = read_table(folder / "train.parquet")
     with pytest.raises(InvalidInput, match="matches no column"):
         feature_columns(frame, target="bad", features=["flwo_*"])
@@ -169,7 +171,7 @@ def test_bad_input_is_a_clear_error_and_writes_nothing(folder: Path, tmp_path: P
     assert not (tmp_path / "m").exists()
     frame.drop("mono_01").write_parquet(tmp_path / "short.parquet")
     with pytest.raises(InvalidInput, match="missing model input columns"):
-        apply_model(folder / "card", tmp_path / "short.parquet", tmp_path / "s.csv")
+        apply_model(card, tmp_path / "short.parquet", tmp_path / "s.csv")
     assert not (tmp_path / "s.csv").exists()
 
 
