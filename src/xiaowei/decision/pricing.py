@@ -236,6 +236,7 @@ def price_loan(
     asset_class: AssetClass | str = AssetClass.RETAIL,
     sales_million_eur: float | None = None,
     pd_horizon_months: int = 12,
+    contract_rate: Decimal | None = None,
 ) -> PriceQuote:
     """The risk-based annual rate of one loan, with its breakdown, bound and RAROC.
 
@@ -243,6 +244,10 @@ def price_loan(
     ``rate_min``/``rate_max``, which may not be combined with it; 0 and 100 % otherwise), the
     ceiling lowered to the legal cap.  A floor above the ceiling means no lawful rate exists
     in the product and is refused.
+
+    ``contract_rate`` prices nothing: it is a rate already chosen (e.g. one flat rate for every
+    borrower), and the quote gives its RAROC beside the risk-based rate; it must lie within
+    the floor and the ceiling.
     """
     chosen = policy or PricingPolicy()
     pd_value = _probability(pd, "pd", open_low=True)
@@ -300,7 +305,13 @@ def price_loan(
 
     bound: PriceBound | None = None
     rate = risk_based
-    if risk_based < floor:
+    if contract_rate is not None:
+        rate = _decimal_rate(contract_rate, "contract_rate", low=zero, high=one)
+        if not floor <= rate <= ceiling:
+            raise InvalidInput(
+                "contract_rate", f"{rate} is outside the allowed range {floor}–{ceiling}"
+            )
+    elif risk_based < floor:
         rate, bound = _rate(floor), PriceBound.PRODUCT_MIN
     elif risk_based > ceiling:
         rate = _rate(ceiling)

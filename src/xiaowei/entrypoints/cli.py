@@ -837,5 +837,22 @@ from xiaowei.entrypoints.cli_capital import price_cmd  # noqa: E402
 
 app.command("price")(price_cmd)
 
+from xiaowei.entrypoints.cli_decide import decide_cmd, decision_app  # noqa: E402
+
+app.command("decide")(decide_cmd)
+app.add_typer(decision_app, name="decision")
+
+from xiaowei.entrypoints.cli_factory import factory_app  # noqa: E402
+
+app.add_typer(factory_app, name="factory")
+
+from xiaowei.entrypoints.cli_committee import committee_app  # noqa: E402
+
+app.add_typer(committee_app, name="committee")
+
+from xiaowei.entrypoints.cli_strategy import strategy_app  # noqa: E402
+
+app.add_typer(strategy_app, name="strategy")
+
 if __name__ == "__main__":
     main()

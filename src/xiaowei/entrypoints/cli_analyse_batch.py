@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-import polars as pl
 import typer
 from rich.table import Table
 
@@ -455,6 +454,8 @@ def features_cmd(
     from xiaowei.entrypoints.cli import _print_json, console, guarded
 
     def run() -> None:
+        import polars as pl
+
         from xiaowei.services.features import feature_table
 
         if not run_dir.is_dir():

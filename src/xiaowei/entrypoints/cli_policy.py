@@ -129,6 +129,36 @@ def policy_activate(
     guarded(run)
 
 
+@policy_app.command("export")
+def policy_export(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the policy file.")],
+    name: Annotated[
+        str, typer.Argument(help="A policy shipped with xiaowei (decision/policies/).")
+    ] = "sme-op-ko.json",
+) -> None:
+    """Write a policy file shipped with xiaowei (e.g. sme-op-ko.json), to read, edit in the
+    GoRules editor or register."""
+    from xiaowei.entrypoints.cli import console, guarded
+
+    def run() -> None:
+        from xiaowei.adapters.files import write_atomically
+        from xiaowei.core.errors import InvalidInput
+        from xiaowei.decision.policy import load_policy_file, shipped_policy_path
+
+        source = shipped_policy_path(name)
+        if not source.is_file():
+            raise InvalidInput("name", f"no shipped policy {name!r}")
+        policy = load_policy_file(source)
+        content = source.read_bytes()
+        write_atomically(out, lambda tmp: tmp.write_bytes(content))
+        console.print(
+            f"wrote {policy.code} v{policy.version} ({len(policy.rules())} rules) to {out}",
+            highlight=False,
+        )
+
+    guarded(run)
+
+
 @policy_app.command("list")
 def policy_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """List the stored policy versions and their status."""

@@ -107,6 +107,20 @@ def scaling(base_score: float, base_odds: float, pdo: float) -> tuple[float, flo
     return factor, base_score - factor * math.log(base_odds)
 
 
+#: The points scale of a PD that no scorecard printed (a LightGBM model's): the scorecard's
+#: defaults, 600 points at odds 50:1 good:bad, 20 points to double the odds.
+BASE_SCORE, BASE_ODDS, PDO = 600.0, 50.0, 20.0
+
+
+def score_from_pd(pd: Any) -> IntArray:
+    """PDs on the points scale (higher = safer), rounded half away from zero."""
+    factor, offset = scaling(BASE_SCORE, BASE_ODDS, PDO)
+    p = np.clip(np.asarray(pd, dtype=np.float64), 1e-12, 1 - 1e-12)
+    value = offset - factor * np.log(p / (1.0 - p))
+    out: IntArray = (np.sign(value) * np.floor(np.abs(value) + 0.5)).astype(np.int64)
+    return out
+
+
 def constant_shares(intercept: float, n_features: int, factor: float, offset: float) -> IntArray:
     """The integer shares of the constant C = offset − factor × β0 (常数分摊), one per feature:
     round(C) half-up, split as evenly as integers allow (the first round(C) mod n features get

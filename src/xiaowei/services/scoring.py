@@ -45,7 +45,7 @@ from xiaowei.scoring import metrics
 from xiaowei.scoring.calibration import Calibrator, MasterScale
 from xiaowei.scoring.gbm import GradientBoosting
 from xiaowei.scoring.monitoring import csi, psi_table, stability_light
-from xiaowei.scoring.scorecard import Scorecard, scaling
+from xiaowei.scoring.scorecard import Scorecard, score_from_pd
 
 #: Progress callback: (step description, steps done, steps in all).
 Progress = Callable[[str, int, int], None]
@@ -55,9 +55,6 @@ CalibrationMethod = Literal["platt", "isotonic", "none"]
 MODEL_KINDS: tuple[str, ...] = ("scorecard", "lightgbm")
 #: Columns that identify a row; never features, kept beside the scores.
 ID_COLUMNS: tuple[str, ...] = ("business_id", "application_id", "customer_id", "id")
-#: Score scale of a LightGBM model's PD (the scorecard's defaults: 600 points at odds 50:1
-#: good:bad, 20 points to double the odds).
-BASE_SCORE, BASE_ODDS, PDO = 600.0, 50.0, 20.0
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -278,14 +275,6 @@ def pd_from_output(
     if isinstance(model, Scorecard):
         return np.asarray(model.pd_from_score(output), dtype=np.float64)
     return 1.0 / (1.0 + np.exp(-output))
-
-
-def score_from_pd(pd: FloatArray) -> IntArray:
-    """A PD on the points scale (higher = safer), rounded half away from zero."""
-    factor, offset = scaling(BASE_SCORE, BASE_ODDS, PDO)
-    p = np.clip(pd, 1e-12, 1 - 1e-12)
-    value = offset - factor * np.log(p / (1.0 - p))
-    return (np.sign(value) * np.floor(np.abs(value) + 0.5)).astype(np.int64)
 
 
 def performance(y: npt.NDArray[np.int8], pd: FloatArray) -> dict[str, Any]:

@@ -219,3 +219,48 @@ def test_rate_stays_within_bounds(pd: float, lgd: float, term: int, lpr: Decimal
     assert quote.rate <= min(sme.rate_max, 4 * lpr)
     assert quote.rate == quote.rate.quantize(D("0.000001"))
     assert (quote.bound is None) == (quote.rate == quote.risk_based_rate)
+
+
+def test_the_raroc_of_a_rate_already_chosen() -> None:
+    """A flat 8 % for every borrower (SME-OP, 12 months, LGD 45 %): PD 0.4 % has C = 0.022739
+    (IRB other retail), EL 0.18 %, so RAROC = (0.08 + 0.022739 × 0.015 − 0.025 − 0.02 − 0.0018)
+    / 0.022739 = 1.4750 — overcharged; PD 16 %: C = 0.072912, EL 7.2 %, RAROC = (0.08 +
+    0.072912 × 0.015 − 0.045 − 0.072) / 0.072912 = −0.4925 — subsidised."""
+    product = next(p for p in load_catalogue() if p.code == "SME-OP")
+    safe = price_loan(
+        pd=0.004, lgd=0.45, term_months=12, product=product, contract_rate=Decimal("0.08")
+    )
+    assert safe.rate == Decimal("0.08")
+    assert safe.bound is None
+    assert safe.risk_based_rate == Decimal("0.054188")
+    assert safe.capital == Decimal("0.022739")
+    assert safe.raroc == pytest.approx(
+        (0.08 + 0.022739 * 0.015 - 0.025 - 0.02 - 0.0018) / 0.022739, abs=1e-12
+    )
+    assert round(safe.raroc, 4) == 1.4750
+    risky = price_loan(
+        pd=0.16, lgd=0.45, term_months=12, product=product, contract_rate=Decimal("0.08")
+    )
+    assert risky.raroc is not None
+    assert round(risky.raroc, 4) == -0.4925
+    with pytest.raises(InvalidInput, match="outside the allowed range"):
+        price_loan(pd=0.02, lgd=0.45, term_months=12, product=product, contract_rate=Decimal("0.2"))
+    with pytest.raises(InvalidInput) as raised:
+        price_loan(pd=0.02, lgd=0.45, term_months=12, contract_rate=0.08)  # type: ignore[arg-type]
+    assert raised.value.field == "contract_rate"
+
+
+def test_the_pricing_chart_is_drawn(tmp_path: pytest.TempPathFactory) -> None:
+    from pathlib import Path
+
+    from xiaowei.reports.pricing_charts import pricing_chart, pricing_chart_png
+
+    product = next(p for p in load_catalogue() if p.code == "SME-OP")
+
+    def at(pd: float) -> object:
+        return price_loan(pd=pd, lgd=0.45, term_months=12, product=product)
+
+    quote = price_loan(pd=0.02, lgd=0.45, term_months=12, product=product)
+    path = pricing_chart(quote, at, Path(str(tmp_path)) / "p.png", lang="en")  # type: ignore[arg-type]
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert pricing_chart_png(quote, at, lang="en")[:4] == b"\x89PNG"  # type: ignore[arg-type]
