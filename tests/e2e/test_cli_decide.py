@@ -196,3 +196,14 @@ def test_the_installed_command_decides_a_dry_run(work: Path) -> None:
     data = json.loads(result.stdout)
     assert data["decision_id"] is None
     assert data["record"]["application_id"] == "APP-000005"
+
+
+def test_the_shipped_policy_is_exported_to_register(tmp_path: Path) -> None:
+    out = tmp_path / "ko.json"
+    result = CliRunner().invoke(app, ["policy", "export", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "wrote SME-OP-KO v1 (22 rules)" in result.output
+    assert out.read_bytes() == shipped_policy_path().read_bytes()
+    missing = CliRunner().invoke(app, ["policy", "export", "none.json", "--out", str(out)])
+    assert missing.exit_code == 1
+    assert "no shipped policy 'none.json'" in missing.output

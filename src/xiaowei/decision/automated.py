@@ -397,8 +397,9 @@ def decide(
             _reason(
                 "REQUEST_BELOW_MIN",
                 "limit",
-                f"申请金额 {requested} 元低于产品最低额度 {product.amount_min} 元",
-                f"the request of CNY {requested} is below the product minimum {product.amount_min}",
+                f"申请金额 {requested:,.2f} 元低于产品最低额度 {product.amount_min:,.2f} 元",
+                f"the request of CNY {requested:,.2f} is below the product minimum "
+                f"{product.amount_min:,.2f}",
                 requested=str(requested),
             )
         )
@@ -418,9 +419,9 @@ def decide(
             _reason(
                 "LIMIT_BELOW_MIN",
                 "limit",
-                f"测算额度 {limit.limit} 元低于产品最低额度 {product.amount_min} 元",
-                f"the limit of CNY {limit.limit} is below the product minimum "
-                f"{product.amount_min} ({limit.binding})",
+                f"测算额度 {limit.limit:,.2f} 元低于产品最低额度 {product.amount_min:,.2f} 元",
+                f"the limit of CNY {limit.limit:,.2f} is below the product minimum "
+                f"{product.amount_min:,.2f} ({limit.binding})",
                 limit=str(limit.limit),
                 binding=limit.binding,
             )

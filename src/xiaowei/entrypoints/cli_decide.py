@@ -85,8 +85,11 @@ def _shipped_or_file(path: Path, shipped: Any) -> Path:
     with xiaowei (e.g. sme-op-growth.json)."""
     if path.exists():
         return path
-    candidate: Path = shipped(path.name)
-    return candidate if candidate.is_file() else path
+    for name in (path.name, f"{path.name}.json"):
+        candidate: Path = shipped(name)
+        if candidate.is_file():
+            return candidate
+    return path
 
 
 def _offer_lines(result: dict[str, Any], zh: bool) -> list[tuple[str, str]]:
@@ -574,5 +577,116 @@ def decision_escalate(
             f"decision #{decision_id} is before the credit committee: case id {case_id}",
             highlight=False,
         )
+
+    guarded(run)
+
+
+def _cell(value: Any) -> str:
+    """A JDM cell as a reader sees it: a quoted literal without its quotes; empty is "any"."""
+    import json
+
+    text = str(value if value is not None else "").strip()
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        try:
+            return str(json.loads(text))
+        except json.JSONDecodeError:
+            return text[1:-1]
+    if len(text) >= 2 and text[0] == text[-1] == "'":
+        return text[1:-1]
+    return text
+
+
+@decision_app.command("routing")
+def decision_routing(
+    table_file: Annotated[
+        Path | None,
+        typer.Argument(
+            help="A routing table file or shipped name (default: fusion-default.json).",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Also write the table's file here, to edit and version."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The fusion routing table (融合审批路由表): its version, sha256 and rows, first hit first.
+    No database."""
+    from xiaowei.entrypoints.cli import _print_json, console, guarded
+
+    def run() -> None:
+        from rich.table import Table
+
+        from xiaowei.adapters.files import write_atomically
+        from xiaowei.decision.fusion import load_routing_file, shipped_routing_path
+
+        source = (
+            shipped_routing_path()
+            if table_file is None
+            else _shipped_or_file(table_file, shipped_routing_path)
+        )
+        routing = load_routing_file(source)
+        node = next(n for n in routing.graph["nodes"] if n.get("type") == "decisionTableNode")
+        content = node["content"]
+        inputs = [(i["id"], i["field"]) for i in content["inputs"]]
+        outputs = {o["field"]: o["id"] for o in content["outputs"]}
+        rows = [
+            {
+                "row": i,
+                "rule": _cell(rule.get(outputs["rule"])),
+                "when": {field: _cell(rule.get(cid)) for cid, field in inputs},
+                "route": _cell(rule.get(outputs["route"])),
+                "reason_zh": _cell(rule.get(outputs["reason_zh"])),
+                "reason_en": _cell(rule.get(outputs["reason_en"])),
+            }
+            for i, rule in enumerate(content.get("rules", []), start=1)
+        ]
+        if out is not None:
+            content_bytes = source.read_bytes()
+            write_atomically(out, lambda tmp: tmp.write_bytes(content_bytes))
+        if as_json:
+            _print_json(
+                {
+                    "code": routing.code,
+                    "version": routing.version,
+                    "name_zh": routing.name_zh,
+                    "name_en": routing.name_en,
+                    "sha256": routing.sha256,
+                    "hit_policy": "first",
+                    "rows": rows,
+                    "written": None if out is None else str(out),
+                }
+            )
+            return
+        zh = _lang() == "zh-CN"
+        console.print(
+            f"[bold]{routing.code} v{routing.version}[/] "
+            f"{routing.name_zh if zh else routing.name_en} · sha256 {routing.sha256[:16]}",
+            highlight=False,
+        )
+        table = Table(
+            title="rows 路由规则 (first hit 首条命中: the first row that matches decides)"
+        )
+        table.add_column("#", justify="right")
+        table.add_column("rule 规则")
+        for _, field in inputs:
+            table.add_column(field)
+        table.add_column("route 审批路径")
+        for r in rows:
+            table.add_row(
+                str(r["row"]),
+                r["rule"],
+                *[r["when"][field] or "any" for _, field in inputs],
+                r["route"],
+            )
+        console.print(table)
+        for r in rows:
+            console.print(
+                f"{r['row']} {r['rule']}: {r['reason_zh'] if zh else r['reason_en']}",
+                highlight=False,
+            )
+        if out is not None:
+            console.print(f"wrote {routing.code} v{routing.version} to {out}", highlight=False)
 
     guarded(run)
