@@ -207,3 +207,28 @@ def test_the_shipped_policy_is_exported_to_register(tmp_path: Path) -> None:
     missing = CliRunner().invoke(app, ["policy", "export", "none.json", "--out", str(out)])
     assert missing.exit_code == 1
     assert "no shipped policy 'none.json'" in missing.output
+
+
+def test_a_policy_is_activated_by_the_file_that_was_registered(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'p.db'}"
+    policy = tmp_path / "ko.json"
+    runner = CliRunner()
+    for args in (
+        ["db", "upgrade"],
+        ["policy", "export", "--out", str(policy)],
+        ["policy", "register", str(policy), "--by", "li"],
+        ["policy", "approve", "SME-OP-KO", "1", "--by", "wang"],
+    ):
+        extra = [] if args[1] == "export" else ["--db", db]
+        result = runner.invoke(app, [*args, *extra])
+        assert result.exit_code == 0, result.output
+    changed = tmp_path / "changed.json"
+    document = json.loads(policy.read_text(encoding="utf-8"))
+    document["policy"]["name_en"] = "edited after approval"
+    changed.write_text(json.dumps(document), encoding="utf-8")
+    refused = runner.invoke(app, ["policy", "activate", str(changed), "--by", "wang", "--db", db])
+    assert refused.exit_code == 1
+    assert "is not the content registered as SME-OP-KO@1" in refused.output
+    done = runner.invoke(app, ["policy", "activate", str(policy), "--by", "wang", "--db", db])
+    assert done.exit_code == 0, done.output
+    assert "activated 已生效: SME-OP-KO v1 (SME-OP) → active" in done.output

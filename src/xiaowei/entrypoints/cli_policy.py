@@ -109,21 +109,44 @@ def policy_approve(
 
 @policy_app.command("activate")
 def policy_activate(
-    code: str,
-    version: int,
+    code: Annotated[
+        str, typer.Argument(help="The policy code, or the policy FILE that was registered.")
+    ],
     by: ByOpt,
+    version: Annotated[
+        int | None, typer.Argument(help="The version (not needed with a FILE).")
+    ] = None,
     note: Annotated[str, typer.Option(help="Activation note.")] = "",
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Activate an approved version (生效); the previously active one is retired."""
+    """Activate an approved version (生效): CODE VERSION, or the FILE that was registered and
+    approved (its content must be the stored version's); the previously active one is
+    retired."""
     from xiaowei.entrypoints.cli import guarded
 
     def run() -> None:
         from xiaowei.bootstrap import engine_for
-        from xiaowei.services.policies import activate_policy
+        from xiaowei.core.errors import InvalidInput, InvalidState
+        from xiaowei.decision.policy import load_policy_file
+        from xiaowei.services.policies import activate_policy, get_policy
 
-        policy = activate_policy(engine_for(db), code, version, by=by, note=note)
+        engine = engine_for(db)
+        if version is None:
+            path = Path(code)
+            if not path.is_file():
+                raise InvalidInput("version", f"give CODE VERSION, or a policy file ({code})")
+            wanted = load_policy_file(path)
+            stored = get_policy(engine, wanted.code, wanted.version)
+            if stored.sha256 != wanted.sha256:
+                raise InvalidState(
+                    f"{path.name} is not the content registered as {wanted.key}: register the "
+                    "change as a new version"
+                )
+            policy_code, policy_version = wanted.code, wanted.version
+        else:
+            policy_code, policy_version = code, version
+        policy = activate_policy(engine, policy_code, policy_version, by=by, note=note)
         _show(policy, "activated 已生效", as_json)
 
     guarded(run)
