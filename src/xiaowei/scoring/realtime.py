@@ -18,7 +18,6 @@ calls the model on a one-row frame (slower, still exact).
 
 from __future__ import annotations
 
-import heapq
 import math
 from bisect import bisect_right
 from collections.abc import Mapping
@@ -26,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from xiaowei.core.errors import InvalidInput
@@ -129,8 +129,31 @@ class RealtimeScorer:
             model._check_fitted()
             self._card = [self._compile(c) for c in model._cards]
             self.features: list[str] = list(model.features_)
+            self._flatten(self._card)
         else:
             self.features = list(model.features_)
+
+    def _flatten(self, card: list[_Numeric | _Categorical]) -> None:
+        """The card as flat arrays for one-pass NumPy scoring of its numeric features: every
+        cut point with its feature's position (a value's bin is the count of its feature's cut
+        points at or below it, as ``bisect_right`` counts), each feature's first bin in one
+        array of points, the missing bin, the best points; categorical features and numeric
+        ones with special values keep the per-feature path."""
+        numeric = [j for j, f in enumerate(card) if isinstance(f, _Numeric) and not f.specials]
+        self._vec_idx = np.asarray(numeric, dtype=np.int64)
+        self._vec_names = [card[j].name for j in numeric]
+        cuts = [(k, b) for k, j in enumerate(numeric) for b in card[j].breaks]  # type: ignore[union-attr]
+        self._cut_owner = np.asarray([k for k, _ in cuts], dtype=np.int64)
+        self._cut_value = np.asarray([b for _, b in cuts], dtype=np.float64)
+        self._vec_missing = np.asarray(
+            [card[j].n_regular for j in numeric],
+            dtype=np.int64,  # type: ignore[union-attr]
+        )
+        offsets = np.concatenate(([0], np.cumsum([len(f.points) for f in card])[:-1]))
+        self._offsets = offsets.astype(np.int64)
+        self._flat_points = np.asarray([p for f in card for p in f.points], dtype=np.int64)
+        self._best = np.asarray([f.best for f in card], dtype=np.int64)
+        self._slow = [j for j in range(len(card)) if j not in set(numeric)]
 
     @staticmethod
     def _compile(card: Any) -> _Numeric | _Categorical:
@@ -166,45 +189,43 @@ class RealtimeScorer:
         )
 
     # ----------------------------------------------------------------------------------------
-    def _card_bins(self, features: Mapping[str, Any]) -> tuple[list[int], int, list[int]]:
-        """Bin, total points and points lost against the best bin, feature by feature."""
+    def _bin_one(self, f: _Numeric | _Categorical, value: Any) -> int:
+        """One feature's bin, with the binner's rules (see the module docstring)."""
+        if isinstance(f, _Numeric):
+            x = math.nan if value is None else _float(value, f.name)
+            if x != x:  # NaN: the missing bin
+                return f.n_regular + len(f.specials)
+            for k, code in enumerate(f.specials):
+                if x == code:
+                    return f.n_regular + k
+            return bisect_right(f.breaks, x)
+        if value is None or (isinstance(value, float) and value != value):
+            return f.missing
+        text = value if isinstance(value, str) else _category_text(value)
+        return f.mapping.get(text, f.unseen_to)
+
+    def _card_bins(self, features: Mapping[str, Any]) -> npt.NDArray[np.int64]:
+        """Bin of every feature of the card: numeric ones in one NumPy pass, the rest one by
+        one."""
         assert self._card is not None
-        bins: list[int] = []
-        lost: list[int] = []
-        total = 0
         get = features.get
-        for f in self._card:
-            value = get(f.name)
-            if type(f) is _Numeric:
-                kind = type(value)
-                x: float
-                if kind is float or kind is int:
-                    x = value  # type: ignore[assignment]
-                elif value is None:
-                    x = math.nan
-                else:
-                    x = _float(value, f.name)
-                if x != x:  # NaN: the missing bin
-                    b = f.n_regular + len(f.specials)
-                else:
-                    b = bisect_right(f.breaks, x)
-                    if f.specials:
-                        for k, code in enumerate(f.specials):
-                            if x == code:
-                                b = f.n_regular + k
-                                break
-            else:
-                assert isinstance(f, _Categorical)
-                if value is None or (isinstance(value, float) and value != value):
-                    b = f.missing
-                else:
-                    text = value if isinstance(value, str) else _category_text(value)
-                    b = f.mapping.get(text, f.unseen_to)
-            p = f.points[b]
-            total += p
-            bins.append(b)
-            lost.append(f.best - p)
-        return bins, total, lost
+        raw = [get(name) for name in self._vec_names]
+        try:
+            x = np.array([math.nan if v is None else v for v in raw], dtype=np.float64)
+        except (TypeError, ValueError):
+            x = np.array(
+                [_float(v, n) for v, n in zip(raw, self._vec_names, strict=True)],
+                dtype=np.float64,
+            )
+        counted = np.bincount(
+            self._cut_owner, weights=x[self._cut_owner] >= self._cut_value, minlength=x.size
+        ).astype(np.int64)
+        bins = np.empty(len(self._card), dtype=np.int64)
+        bins[self._vec_idx] = np.where(np.isnan(x), self._vec_missing, counted)
+        for j in self._slow:
+            f = self._card[j]
+            bins[j] = self._bin_one(f, get(f.name))
+        return bins
 
     def _pd(self, output: float) -> float:
         if self.calibrator is not None:
@@ -223,17 +244,21 @@ class RealtimeScorer:
         if self._card is None:
             return self._score_frame(features)
         card = self._card
-        bins, total, lost = self._card_bins(features)
+        bins = self._card_bins(features)
+        points = self._flat_points[self._offsets + bins]
+        total = int(points.sum())
         pd = self._pd(float(total))
         reasons: list[Reason] = []
         if self.n_reasons:
-            # the costliest features, ties in feature order: (−lost, position) in C order
-            costly = [(-c, j) for j, c in enumerate(lost) if c > 0]
-            for negative, j in heapq.nsmallest(self.n_reasons, costly):
+            lost = self._best - points
+            # the costliest features, ties in feature order (a stable sort)
+            for j in np.argsort(-lost, kind="stable")[: self.n_reasons].tolist():
+                if lost[j] <= 0:
+                    break
                 f = card[j]
-                label = f.labels[bins[j]]
+                label = f.labels[int(bins[j])]
                 reasons.append(
-                    Reason(f.name, label, float(-negative), f"{f.name}:{label}", f.best_label)
+                    Reason(f.name, label, float(lost[j]), f"{f.name}:{label}", f.best_label)
                 )
         return RowScore(score=total, pd=pd, grade=self._grade(pd), reasons=tuple(reasons))
 
