@@ -139,21 +139,20 @@ class RealtimeScorer:
         points at or below it, as ``bisect_right`` counts), each feature's first bin in one
         array of points, the missing bin, the best points; categorical features and numeric
         ones with special values keep the per-feature path."""
-        numeric = [j for j, f in enumerate(card) if isinstance(f, _Numeric) and not f.specials]
+        plain = [(j, f) for j, f in enumerate(card) if isinstance(f, _Numeric) and not f.specials]
+        numeric = [j for j, _ in plain]
         self._vec_idx = np.asarray(numeric, dtype=np.int64)
-        self._vec_names = [card[j].name for j in numeric]
-        cuts = [(k, b) for k, j in enumerate(numeric) for b in card[j].breaks]  # type: ignore[union-attr]
+        self._vec_names = [f.name for _, f in plain]
+        cuts = [(k, b) for k, (_, f) in enumerate(plain) for b in f.breaks]
         self._cut_owner = np.asarray([k for k, _ in cuts], dtype=np.int64)
         self._cut_value = np.asarray([b for _, b in cuts], dtype=np.float64)
-        self._vec_missing = np.asarray(
-            [card[j].n_regular for j in numeric],
-            dtype=np.int64,  # type: ignore[union-attr]
-        )
+        self._vec_missing = np.asarray([f.n_regular for _, f in plain], dtype=np.int64)
         offsets = np.concatenate(([0], np.cumsum([len(f.points) for f in card])[:-1]))
         self._offsets = offsets.astype(np.int64)
         self._flat_points = np.asarray([p for f in card for p in f.points], dtype=np.int64)
         self._best = np.asarray([f.best for f in card], dtype=np.int64)
-        self._slow = [j for j in range(len(card)) if j not in set(numeric)]
+        vectorised = set(numeric)
+        self._slow = [j for j in range(len(card)) if j not in vectorised]
 
     @staticmethod
     def _compile(card: Any) -> _Numeric | _Categorical:
