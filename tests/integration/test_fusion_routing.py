@@ -215,3 +215,64 @@ def test_a_large_application_goes_through_the_factory_to_the_committee(
     assert route_of(db, decision_id)["committee_case_id"] == committee_id
     with pytest.raises(InvalidState, match="already before the committee"):
         escalate_to_committee(db, decision_id, by="manager")
+
+
+def test_the_factory_approves_a_committee_case_only_after_the_committee(
+    db: Engine, model_dir: Path
+) -> None:
+    _setup(db)
+    routed = _route(db, _application("A-GATE", "2000000.00", fin_installment_ratio=0.0), model_dir)
+    case_id = routed.factory_case_id
+    assert case_id is not None
+    at = T0
+    for who in ("clerk-zhao", "verifier-qian", "analyst-sun"):
+        at += timedelta(hours=1)
+        factory.claim(db, case_id, by=who, at=at)
+        factory.complete(db, case_id, by=who, outcome="pass", at=at + timedelta(minutes=30))
+        at += timedelta(hours=1)
+    factory.claim(db, case_id, by="approver-li", at=at)
+    before = factory.get_case(db, case_id)
+    with pytest.raises(InvalidState, match="only after the committee's resolution"):
+        factory.complete(db, case_id, by="approver-li", outcome="approve", at=at)
+    assert factory.get_case(db, case_id) == before  # refused: nothing changed
+    committee_id = escalate_to_committee(db, routed.decision.decision_id, by="manager", at=at)
+    with pytest.raises(InvalidState, match="only after the committee's resolution"):
+        factory.complete(db, case_id, by="approver-li", outcome="approve", at=at)
+    day = at.date()
+    committee.convene(
+        db,
+        committee_id,
+        present=["chair-zhou", "m-wu", "m-zheng"],
+        by="secretary",
+        meeting_date=day,
+        at=at,
+    )
+    for member in ("chair-zhou", "m-wu", "m-zheng"):
+        committee.vote(db, committee_id, member=member, choice="approve", opinion="sound", at=at)
+    committee.decide(db, committee_id, by="secretary", at=at)
+    done = factory.complete(
+        db, case_id, by="approver-li", outcome="approve", at=at + timedelta(hours=1)
+    )
+    assert done.station is not None
+    assert done.station.value == "contract"
+
+
+def test_a_routing_table_never_changes_under_its_version(db: Engine, model_dir: Path) -> None:
+    _setup(db)
+    _route(db, _application("A-ONE", "200000.00"), model_dir)
+    document = copy.deepcopy(TABLE.graph)
+    table = next(n for n in document["nodes"] if n["type"] == "decisionTableNode")
+    table["content"]["rules"][1]["in_amount"] = "<= 500000"
+    changed = parse_routing(document)
+    before = _count(db, orm.decision_records)
+    with pytest.raises(InvalidState, match="new version"):
+        route_application(
+            db,
+            _application("A-TWO", "200000.00"),
+            strategy=STRATEGY,
+            model_path=model_dir,
+            routing=changed,
+            by="auto",
+            at=T0,
+        )
+    assert _count(db, orm.decision_records) == before

@@ -18,8 +18,10 @@ from xiaowei.adapters.orm import (
     decision_records,
     decision_replays,
     decision_routes,
+    routing_versions,
     strategy_versions,
 )
+from xiaowei.adapters.rows import inserted_id
 from xiaowei.decision.automated import DecisionRecord, dumps
 from xiaowei.decision.policy import canonical_json
 from xiaowei.decision.strategy import Strategy, parse_strategy
@@ -124,9 +126,7 @@ class DecisionStore:
                 elapsed_us=record.timing_us["total"],
             )
         )
-        key = result.inserted_primary_key
-        assert key is not None
-        return int(key[0])
+        return inserted_id(result)
 
     def find_same(
         self, application_sha256: str, strategy_sha256: str, policy_sha256: str, model_sha256: str
@@ -185,9 +185,7 @@ class DecisionStore:
                 note=note,
             )
         )
-        key = result.inserted_primary_key
-        assert key is not None
-        return int(key[0])
+        return inserted_id(result)
 
     def replays(self, decision_id: int) -> list[dict[str, Any]]:
         rows = self.conn.execute(
@@ -198,6 +196,29 @@ class DecisionStore:
         return [dict(r._mapping) for r in rows]
 
     # ----------------------------------------------------------------------- routes
+    def routing_sha256(self, code: str, version: int) -> str | None:
+        """The stored hash of a routing table version, None when it was never used."""
+        found = self.conn.execute(
+            select(routing_versions.c.sha256).where(
+                routing_versions.c.code == code, routing_versions.c.version == version
+            )
+        ).scalar()
+        return None if found is None else str(found)
+
+    def add_routing(
+        self, code: str, version: int, sha256: str, content: str, *, by: str, at: datetime
+    ) -> None:
+        self.conn.execute(
+            insert(routing_versions).values(
+                code=code,
+                version=version,
+                sha256=sha256,
+                content=content,
+                created_at=at,
+                created_by=by,
+            )
+        )
+
     def add_route(
         self,
         decision_id: int,
@@ -222,9 +243,7 @@ class DecisionStore:
                 routed_by=by,
             )
         )
-        key = result.inserted_primary_key
-        assert key is not None
-        return int(key[0])
+        return inserted_id(result)
 
     def route_of(self, decision_id: int) -> dict[str, Any] | None:
         row = self.conn.execute(

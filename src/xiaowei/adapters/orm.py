@@ -431,6 +431,18 @@ decision_replays = Table(
     Index("ix_decision_replays_decision", "decision_id"),
 )
 
+# Routing table versions (融合路由表版本): content-addressed, as strategy versions.
+routing_versions = Table(
+    "routing_versions",
+    metadata,
+    Column("code", String(40), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("sha256", String(64), nullable=False),
+    Column("content", Text, nullable=False),  # the JDM graph, canonical JSON
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(80), nullable=False),
+)
+
 # The approval path chosen for an acted decision (融合路由) and the cases it opened.
 decision_routes = Table(
     "decision_routes",

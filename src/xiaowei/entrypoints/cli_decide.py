@@ -631,7 +631,7 @@ def decision_routing(
         content = node["content"]
         inputs = [(i["id"], i["field"]) for i in content["inputs"]]
         outputs = {o["field"]: o["id"] for o in content["outputs"]}
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "row": i,
                 "rule": _cell(rule.get(outputs["rule"])),

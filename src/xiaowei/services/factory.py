@@ -330,6 +330,32 @@ def claim(engine: Engine, case_id: int, *, by: str, at: datetime | None = None) 
     return get_case(engine, case_id)
 
 
+def _committee_gate(conn: Any, case: FactoryCase) -> None:
+    """A case that fusion routing sent to the committee (factory-committee) is approved at the
+    approval station only after the committee approved it (融合路由: 工厂调查、委员会审批)."""
+    if case.decision_id is None:
+        return
+    from xiaowei.adapters.committee_store import CommitteeStore
+    from xiaowei.adapters.decision_store import DecisionStore
+    from xiaowei.decision.committee import CaseStatus as CommitteeStatus
+    from xiaowei.decision.committee import Resolution
+
+    route = DecisionStore(conn).route_of(case.decision_id)
+    if route is None or route["route"] != "factory-committee":
+        return
+    number = route["committee_case_id"]
+    committee_case = None if number is None else CommitteeStore(conn).case(int(number))
+    if committee_case is None or committee_case.status is not CommitteeStatus.DECIDED:
+        raise InvalidState(
+            f"case {case.id} was routed to the credit committee (decision "
+            f"{case.decision_id}): it can be approved only after the committee's resolution"
+        )
+    if committee_case.resolution is Resolution.REJECTED:
+        raise InvalidState(
+            f"case {case.id}: the credit committee rejected it; the factory can only decline"
+        )
+
+
 def complete(
     engine: Engine,
     case_id: int,
@@ -354,6 +380,8 @@ def complete(
         store = FactoryStore(conn)
         case = _load(store, case_id)
         station = case.station
+        if station is Station.APPROVAL and outcome is Outcome.APPROVE:
+            _committee_gate(conn, case)
         after = line.complete(
             case, _staff(store, who, when.date()), outcome, when, to=target, note=note
         )

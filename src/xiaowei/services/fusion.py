@@ -30,6 +30,7 @@ from xiaowei.core.errors import InvalidState, NotFound
 from xiaowei.decision.automated import Application
 from xiaowei.decision.factory import Outcome, Station
 from xiaowei.decision.fusion import Route, RouteChoice, Router, RoutingTable, routing_inputs
+from xiaowei.decision.policy import canonical_json
 from xiaowei.decision.strategy import Strategy
 from xiaowei.services import committee, factory
 from xiaowei.services.decisions import DecideResult, decide_application
@@ -62,6 +63,18 @@ def _proposal(record: dict[str, Any]) -> tuple[Decimal, int, Decimal | None, str
     )
 
 
+def _check_routing(store: DecisionStore, routing: RoutingTable) -> str | None:
+    """The stored hash of the table's version (None: first use); a different one is refused:
+    a routing table, like a strategy, never changes under the same version."""
+    stored = store.routing_sha256(routing.code, routing.version)
+    if stored is not None and stored != routing.sha256:
+        raise InvalidState(
+            f"routing table {routing.code} v{routing.version} is stored with different "
+            "content; give the change a new version"
+        )
+    return stored
+
+
 def route_application(
     engine: Engine,
     application: Application,
@@ -75,6 +88,8 @@ def route_application(
 ) -> RoutedResult:
     """Decide (stored), route and open the factory case when the route goes through it."""
     when = at or datetime.now(UTC)
+    with engine.connect() as conn:  # refuse a changed table before anything is written
+        _check_routing(DecisionStore(conn), routing)
     decided = decide_application(
         engine, application, strategy=strategy, model_path=model_path, by=by, at=when
     )
@@ -82,6 +97,15 @@ def route_application(
     assert decision_id is not None
     with engine.begin() as conn:
         store = DecisionStore(conn)
+        if _check_routing(store, routing) is None:
+            store.add_routing(
+                routing.code,
+                routing.version,
+                routing.sha256,
+                canonical_json(routing.graph),
+                by=by,
+                at=when,
+            )
         row = store.route_of(decision_id)
         repeated = row is not None
         if row is None:

@@ -93,6 +93,16 @@ def upgrade() -> None:
         "ix_decision_replays_decision", "decision_replays", ["decision_id"], unique=False
     )
     op.create_table(
+        "routing_versions",
+        sa.Column("code", sa.String(length=40), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("content", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(length=80), nullable=False),
+        sa.PrimaryKeyConstraint("code", "version", name=op.f("pk_routing_versions")),
+    )
+    op.create_table(
         "decision_routes",
         sa.Column("id", _ID, autoincrement=True, nullable=False),
         sa.Column("decision_id", _ID, nullable=False),
@@ -119,6 +129,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("decision_routes")
+    op.drop_table("routing_versions")
     op.drop_index("ix_decision_replays_decision", table_name="decision_replays")
     op.drop_table("decision_replays")
     op.drop_index("ix_decision_records_application", table_name="decision_records")
