@@ -85,7 +85,9 @@ class Outcome(StrEnum):
 def canonical_json(graph: Mapping[str, Any]) -> str:
     """The graph as canonical JSON (sorted keys, no spaces, UTF-8): what the sha256 covers, so
     re-indenting or re-ordering keys in the file does not change a policy's identity."""
-    return json.dumps(graph, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return json.dumps(
+        graph, ensure_ascii=False, sort_keys=True, separators=(",", ":"), check_circular=False
+    )
 
 
 def graph_sha256(graph: Mapping[str, Any]) -> str:
