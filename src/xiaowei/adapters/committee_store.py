@@ -25,6 +25,7 @@ from xiaowei.adapters.orm import (
     committee_recusals,
     committee_votes,
 )
+from xiaowei.adapters.rows import count_rows
 from xiaowei.core.errors import ConcurrencyConflict
 from xiaowei.core.money import from_cents, to_cents
 from xiaowei.decision.committee import (
@@ -316,18 +317,17 @@ class CommitteeStore:
 
     def count_rows(self) -> dict[str, int]:
         """Rows per committee table (tests check that a refusal wrote nothing)."""
-        tables = (
-            committee_members,
-            committee_cases,
-            committee_attendance,
-            committee_recusals,
-            committee_votes,
-            committee_events,
+        return count_rows(
+            self.conn,
+            (
+                committee_members,
+                committee_cases,
+                committee_attendance,
+                committee_recusals,
+                committee_votes,
+                committee_events,
+            ),
         )
-        return {
-            t.name: int(self.conn.execute(select(func.count()).select_from(t)).scalar_one())
-            for t in tables
-        }
 
 
 def _member(row: Any) -> Member:

@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from xiaowei.adapters.orm import (
     factory_assignments,
@@ -24,6 +24,7 @@ from xiaowei.adapters.orm import (
     factory_staff,
     factory_steps,
 )
+from xiaowei.adapters.rows import count_rows, inserted_id
 from xiaowei.core.errors import ConcurrencyConflict
 from xiaowei.core.money import from_cents, to_cents
 from xiaowei.decision.factory import (
@@ -36,14 +37,13 @@ from xiaowei.decision.factory import (
 )
 
 
-def utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def _utc(value: datetime) -> datetime:
+    """A stored time as an aware UTC time (SQLite gives it back naive)."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utc(value: datetime | None) -> datetime | None:
+    return None if value is None else _utc(value)
 
 
 class FactoryStore:
@@ -123,9 +123,7 @@ class FactoryStore:
                 version=1,
             )
         )
-        key = result.inserted_primary_key
-        assert key is not None
-        case_id = int(key[0])
+        case_id = inserted_id(result)
         self._insert_steps(case_id, case.steps)
         return case_id
 
@@ -250,18 +248,10 @@ class FactoryStore:
 
     def count_rows(self) -> dict[str, int]:
         """Rows per factory table (tests read them to prove a refusal wrote nothing)."""
-        out = {}
-        for table in (
-            factory_staff,
-            factory_assignments,
-            factory_cases,
-            factory_steps,
-            factory_events,
-        ):
-            out[table.name] = int(
-                self.conn.execute(select(func.count()).select_from(table)).scalar_one()
-            )
-        return out
+        return count_rows(
+            self.conn,
+            (factory_staff, factory_assignments, factory_cases, factory_steps, factory_events),
+        )
 
 
 def _step_row(case_id: int, s: Step) -> dict[str, Any]:

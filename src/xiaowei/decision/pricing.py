@@ -224,6 +224,45 @@ def annual_pd(pd: float, horizon_months: int) -> float:
     return -math.expm1(math.log1p(-pd) * 12.0 / horizon_months)
 
 
+def check_pd_horizon(pd_horizon_months: int) -> None:
+    """Refuse a PD horizon that is not a whole number of months ≥ 1 (违约概率观察期)."""
+    if not isinstance(pd_horizon_months, int) or pd_horizon_months < 1:
+        raise InvalidInput("pd_horizon_months", f"{pd_horizon_months!r} must be ≥ 1 month")
+
+
+def rate_bounds(
+    policy: PricingPolicy,
+    product: LoanProduct | None,
+    rate_min: Decimal | None,
+    rate_max: Decimal | None,
+) -> tuple[Decimal, Decimal, Decimal]:
+    """The floor, the product's maximum and the ceiling (product maximum lowered to the legal
+    cap) a price is clamped to (产品利率区间与利率上限), checked: a product or a rate range, not
+    both; a range whose maximum is below its minimum, or a floor above the legal cap (no lawful
+    rate), is refused."""
+    if product is not None and (rate_min is not None or rate_max is not None):
+        raise InvalidInput("rate_min", "give a product or a rate range, not both")
+    one, zero = Decimal(1), Decimal(0)
+    if product is not None:
+        floor, product_max = product.rate_min, product.rate_max
+    else:
+        floor = (
+            zero if rate_min is None else _decimal_rate(rate_min, "rate_min", low=zero, high=one)
+        )
+        product_max = (
+            one if rate_max is None else _decimal_rate(rate_max, "rate_max", low=zero, high=one)
+        )
+        if product_max < floor:
+            raise InvalidInput("rate_max", f"{product_max} is below rate_min {floor}")
+    legal_cap = policy.effective_legal_cap
+    ceiling = min(product_max, legal_cap)
+    if floor > ceiling:
+        raise InvalidInput(
+            "rate_min", f"{floor} is above the legal cap {legal_cap}: no lawful rate in the range"
+        )
+    return floor, product_max, ceiling
+
+
 def price_loan(
     *,
     pd: float,
@@ -256,28 +295,9 @@ def price_loan(
         raise InvalidInput("term", f"{term_months!r} must be a whole number of months ≥ 1")
     if term_months > 360:
         raise InvalidInput("term", f"{term_months} months is longer than 360")
-    if not isinstance(pd_horizon_months, int) or pd_horizon_months < 1:
-        raise InvalidInput("pd_horizon_months", f"{pd_horizon_months!r} must be ≥ 1 month")
-    if product is not None and (rate_min is not None or rate_max is not None):
-        raise InvalidInput("rate_min", "give a product or a rate range, not both")
+    check_pd_horizon(pd_horizon_months)
+    floor, product_max, ceiling = rate_bounds(chosen, product, rate_min, rate_max)
     one, zero = Decimal(1), Decimal(0)
-    if product is not None:
-        floor, product_max = product.rate_min, product.rate_max
-    else:
-        floor = (
-            zero if rate_min is None else _decimal_rate(rate_min, "rate_min", low=zero, high=one)
-        )
-        product_max = (
-            one if rate_max is None else _decimal_rate(rate_max, "rate_max", low=zero, high=one)
-        )
-        if product_max < floor:
-            raise InvalidInput("rate_max", f"{product_max} is below rate_min {floor}")
-    legal_cap = chosen.effective_legal_cap
-    ceiling = min(product_max, legal_cap)
-    if floor > ceiling:
-        raise InvalidInput(
-            "rate_min", f"{floor} is above the legal cap {legal_cap}: no lawful rate in the range"
-        )
 
     pd_year = annual_pd(pd_value, pd_horizon_months) or pd_value  # no underflow to 0
     irb = irb_capital(

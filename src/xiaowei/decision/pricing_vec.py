@@ -38,8 +38,9 @@ from xiaowei.decision.pricing import (
     CapitalMethod,
     PriceBound,
     PricingPolicy,
-    _decimal_rate,
+    check_pd_horizon,
     price_loan,
+    rate_bounds,
 )
 from xiaowei.lending.product import LoanProduct
 
@@ -149,28 +150,8 @@ def price_array(
     terms = np.broadcast_to(raw_terms.astype(np.int64), (n,))
     if n and (terms.min() < 1 or terms.max() > 360):
         raise InvalidInput("term", "every term must be 1–360 months")
-    if not isinstance(pd_horizon_months, int) or pd_horizon_months < 1:
-        raise InvalidInput("pd_horizon_months", f"{pd_horizon_months!r} must be ≥ 1 month")
-    if product is not None and (rate_min is not None or rate_max is not None):
-        raise InvalidInput("rate_min", "give a product or a rate range, not both")
-    one, zero = Decimal(1), Decimal(0)
-    if product is not None:
-        floor, product_max = product.rate_min, product.rate_max
-    else:
-        floor = (
-            zero if rate_min is None else _decimal_rate(rate_min, "rate_min", low=zero, high=one)
-        )
-        product_max = (
-            one if rate_max is None else _decimal_rate(rate_max, "rate_max", low=zero, high=one)
-        )
-        if product_max < floor:
-            raise InvalidInput("rate_max", f"{product_max} is below rate_min {floor}")
-    legal_cap = chosen.effective_legal_cap
-    ceiling = min(product_max, legal_cap)
-    if floor > ceiling:
-        raise InvalidInput(
-            "rate_min", f"{floor} is above the legal cap {legal_cap}: no lawful rate in the range"
-        )
+    check_pd_horizon(pd_horizon_months)
+    floor, product_max, ceiling = rate_bounds(chosen, product, rate_min, rate_max)
     klass = AssetClass(asset_class)
     sales: FloatArray | None = None
     if sales_million_eur is not None:

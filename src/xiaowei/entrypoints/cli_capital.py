@@ -23,6 +23,8 @@ from rich.table import Table
 
 from xiaowei.core.errors import InvalidInput
 from xiaowei.core.i18n import Lang, current_lang
+from xiaowei.entrypoints.cli_common import JsonOpt, key_value_table
+from xiaowei.reports.page import pick as _pick
 
 if TYPE_CHECKING:
     import polars as pl
@@ -36,7 +38,6 @@ capital_app = typer.Typer(
     no_args_is_help=True,
 )
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 PdOpt = Annotated[str, typer.Option("--pd", help="Probability of default, e.g. 0.02 (违约概率).")]
 LgdOpt = Annotated[str, typer.Option("--lgd", help="Loss given default, e.g. 0.45 (违约损失率).")]
 SalesOpt = Annotated[
@@ -82,10 +83,6 @@ _BOUND = {
 }
 
 
-def _pick(pair: tuple[str, str], lang: Lang) -> str:
-    return pair[1] if lang == "zh-CN" else pair[0]
-
-
 def _number(text: str, field: str) -> float:
     try:
         value = float(text)
@@ -114,12 +111,7 @@ def _rate_text(text: str, field: str) -> Decimal:
 
 
 def _table(rows: list[tuple[str, str]], title: str) -> Table:
-    table = Table(title=title, title_justify="left", show_header=False)
-    table.add_column(style="bold")
-    table.add_column(justify="right")
-    for label, value in rows:
-        table.add_row(label, value)
-    return table
+    return key_value_table(rows, title=title, label_style="bold", value_justify="right")
 
 
 @capital_app.command("irb")

@@ -7,6 +7,16 @@ from typing import Annotated, Any
 
 import typer
 
+from xiaowei.entrypoints.cli_common import (
+    ApplicationArg,
+    ByOpt,
+    DbOpt,
+    JsonOpt,
+    TermOpt,
+    document_lang,
+    yes_no,
+)
+
 committee_app = typer.Typer(
     help="The credit committee (信贷审批委员会): members, cases, votes and the resolution form.",
     no_args_is_help=True,
@@ -17,15 +27,7 @@ member_app = typer.Typer(
 committee_app.add_typer(member_app, name="member")
 
 CaseArg = Annotated[str, typer.Argument(help="The case: its number (CC-0001) or id (1).")]
-ByOpt = Annotated[str, typer.Option("--by", help="Who acts (recorded in the audit trail).")]
 MemberOpt = Annotated[str, typer.Option("--member", help="The committee member.")]
-DbOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--db", envvar="XIAOWEI_DATABASE_URL", help="Database URL (SQLite file or PostgreSQL)."
-    ),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 
 
 def _case_id(value: str) -> int:
@@ -156,8 +158,8 @@ def member_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
             table.add_row(
                 m.name,
                 f"{m.role.value} {m.role.name_zh}",
-                "yes 是" if m.role.votes else "no 否",
-                "yes 是" if m.active else "no 否",
+                yes_no(m.role.votes),
+                yes_no(m.active),
             )
         console.print(table)
 
@@ -167,10 +169,10 @@ def member_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
 # --------------------------------------------------------------------------- cases
 @committee_app.command("open")
 def case_open(
-    application_id: Annotated[str, typer.Argument(help="The application's id.")],
+    application_id: ApplicationArg,
     borrower: Annotated[str, typer.Option("--borrower", help="The borrower's name (借款人).")],
     amount: Annotated[str, typer.Option("--amount", help="Amount in CNY, e.g. 200000.")],
-    term: Annotated[int, typer.Option("--term", help="Term in months.")],
+    term: TermOpt,
     rate: Annotated[str, typer.Option("--rate", help="Annual rate as a fraction, e.g. 0.0865.")],
     investigated_by: Annotated[
         str, typer.Option("--investigated-by", help="The loan officer who investigated (调查人).")
@@ -428,7 +430,7 @@ def case_show(case: CaseArg, db: DbOpt = None, as_json: JsonOpt = False) -> None
                 table.add_row(
                     s.member,
                     f"{s.role.value} {s.role.name_zh}",
-                    "yes 是" if s.present else "no 否",
+                    yes_no(s.present),
                     shown,
                     opinion,
                 )
@@ -502,22 +504,16 @@ def case_form(
     from xiaowei.entrypoints.cli import console, guarded
 
     def run() -> None:
-        import os
-
         from xiaowei.bootstrap import engine_for
-        from xiaowei.core.errors import InvalidInput
-        from xiaowei.core.i18n import current_lang
         from xiaowei.services.committee import write_resolution_form
 
-        form_lang = lang or (os.environ.get("XIAOWEI_LANG") and current_lang()) or "zh-CN"
-        if form_lang not in ("zh-CN", "en"):
-            raise InvalidInput("lang", f"{form_lang!r} is not one of zh-CN, en")
+        form_lang = document_lang(lang)
         found = write_resolution_form(
             engine_for(db),
             _case_id(case),
             html=html,
             pdf=pdf,
-            lang="en" if form_lang == "en" else "zh-CN",
+            lang=form_lang,
             institution=institution,
         )
         written = " and ".join(str(p) for p in (html, pdf) if p is not None)

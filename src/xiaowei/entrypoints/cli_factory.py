@@ -9,6 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
+from xiaowei.entrypoints.cli_common import YES, ApplicationArg, ByOpt, DbOpt, JsonOpt, TermOpt
+
 factory_app = typer.Typer(
     help="Credit factory (信贷工厂): stations, staff, rotation, cases, metrics, simulation.",
     no_args_is_help=True,
@@ -16,15 +18,6 @@ factory_app = typer.Typer(
 staff_app = typer.Typer(help="Factory staff (人员) and their stations.", no_args_is_help=True)
 factory_app.add_typer(staff_app, name="staff")
 
-DbOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--db", envvar="XIAOWEI_DATABASE_URL", help="Database URL (SQLite file or PostgreSQL)."
-    ),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
-ByOpt = Annotated[str, typer.Option("--by", help="Who acts (recorded in the audit trail).")]
-ManagerOpt = Annotated[str, typer.Option("--by", help="Who acts (recorded in the audit trail).")]
 AtOpt = Annotated[
     str | None,
     typer.Option(
@@ -136,7 +129,7 @@ def staff_add(
     from_: Annotated[
         str | None, typer.Option("--from", help="First day (YYYY-MM-DD; default today).")
     ] = None,
-    by: ManagerOpt = "factory-manager",
+    by: ByOpt = "factory-manager",
     at: AtOpt = None,
     db: DbOpt = None,
 ) -> None:
@@ -226,7 +219,7 @@ def factory_assign(
     stations: Annotated[str, typer.Option("--stations", help="Stations held, comma-separated.")],
     from_: Annotated[str, typer.Option("--from", help="First day of the new assignment.")],
     note: Annotated[str, typer.Option("--note", help="Why (recorded).")] = "",
-    by: ManagerOpt = "factory-manager",
+    by: ByOpt = "factory-manager",
     at: AtOpt = None,
     db: DbOpt = None,
 ) -> None:
@@ -274,7 +267,7 @@ def factory_rotate(
     stations: Annotated[
         str, typer.Option("--stations", help="The cycle, in order (with --every-weeks).")
     ] = "verification,analysis",
-    by: ManagerOpt = "factory-manager",
+    by: ByOpt = "factory-manager",
     at: AtOpt = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
@@ -344,10 +337,10 @@ def factory_rotate(
 # --------------------------------------------------------------------------- cases
 @factory_app.command("open")
 def factory_open(
-    application_id: Annotated[str, typer.Argument(help="The application's id.")],
+    application_id: ApplicationArg,
     borrower: Annotated[str, typer.Option("--borrower", help="The borrower's name.")],
     amount: Annotated[str, typer.Option("--amount", help="Amount applied for (CNY).")],
-    term: Annotated[int, typer.Option("--term", help="Term in months.")],
+    term: TermOpt,
     by: ByOpt,
     decision: Annotated[
         int | None, typer.Option("--decision", help="The automated decision record, if any.")
@@ -482,7 +475,7 @@ def factory_queue(
                 f"{c.amount:,}",
                 _hm(step.enqueued_at),
                 step.staff or "—",
-                "yes 是" if step.rework else "",
+                YES if step.rework else "",
             )
         console.print(table)
 

@@ -13,8 +13,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from xiaowei.core.errors import InvalidInput
-from xiaowei.core.i18n import Lang, current_lang
+from xiaowei.core.i18n import Lang
+from xiaowei.entrypoints.cli_common import JsonOpt, cli_lang, key_value_table
 
 strategy_app = typer.Typer(
     help="Decision strategies (审批策略): validate a strategy file, back-test it on past "
@@ -29,7 +29,6 @@ StrategyArg = Annotated[
         "(sme-op-standard, sme-op-growth)."
     ),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 LangOpt = Annotated[
     str | None,
     typer.Option("--lang", help="Language of texts: zh-CN or en (default: the CLI's)."),
@@ -97,13 +96,6 @@ _ACTION = {
     "refer": ("refer", "转人工"),
     "decline": ("decline", "拒绝"),
 }
-
-
-def _lang(value: str | None) -> Lang:
-    chosen = value or current_lang()
-    if chosen not in ("zh-CN", "en"):
-        raise InvalidInput("lang", f"{chosen!r} is not one of zh-CN, en")
-    return "zh-CN" if chosen == "zh-CN" else "en"
 
 
 def _t(name: str, lang: Lang, /, **values: Any) -> str:
@@ -229,7 +221,7 @@ def backtest_cmd(
     def run() -> None:
         from xiaowei.services.backtest import run_backtest
 
-        chosen = _lang(lang)
+        chosen = cli_lang(lang)
         with _progress(as_json) as update:
             done = run_backtest(
                 strategy,
@@ -286,7 +278,7 @@ def validate_cmd(file: StrategyArg, lang: LangOpt = None, as_json: JsonOpt = Fal
     def run() -> None:
         from xiaowei.services.backtest import resolve_strategy
 
-        chosen = _lang(lang)
+        chosen = cli_lang(lang)
         s = resolve_strategy(file)
         if as_json:
             _print_json({"valid": True, "key": s.key, "sha256": s.sha256, **s.document})
@@ -315,30 +307,28 @@ def validate_cmd(file: StrategyArg, lang: LangOpt = None, as_json: JsonOpt = Fal
             )
         console.print(table)
         pricing = s.pricing
-        params = Table(show_header=False)
-        params.add_column()
-        params.add_column()
-        rule = s.limit
-        params.add_row(
-            _t("limit_rule", chosen),
-            f"revenue × {rule.revenue_multiple}, capacity × {rule.capacity_share}, "
-            f"round down to {rule.round_down_to}",
-        )
-        term = s.term
-        params.add_row(
-            _t("term_rule", chosen),
-            f"{term.default_method.value}; interest-only for "
-            f"{', '.join(term.interest_only_industries)} ≤ {term.interest_only_term_max}m; "
-            f"equal principal ≥ {term.equal_principal_term_min}m at installment ratio ≤ "
-            f"{term.equal_principal_ratio_max}",
-        )
-        params.add_row(
-            _t("pricing", chosen),
-            f"funding {pricing.funding_rate}, operating {pricing.operating_cost_rate}, hurdle "
-            f"{pricing.hurdle_rate}, risk-free {pricing.risk_free_rate}, margin {pricing.margin}, "
-            f"capital {pricing.capital_method.value}, legal cap {pricing.effective_legal_cap}, "
-            f"LGD {s.lgd}, {s.asset_class.value}",
-        )
-        console.print(params)
+        rule, term = s.limit, s.term
+        params = [
+            (
+                _t("limit_rule", chosen),
+                f"revenue × {rule.revenue_multiple}, capacity × {rule.capacity_share}, "
+                f"round down to {rule.round_down_to}",
+            ),
+            (
+                _t("term_rule", chosen),
+                f"{term.default_method.value}; interest-only for "
+                f"{', '.join(term.interest_only_industries)} ≤ {term.interest_only_term_max}m; "
+                f"equal principal ≥ {term.equal_principal_term_min}m at installment ratio ≤ "
+                f"{term.equal_principal_ratio_max}",
+            ),
+            (
+                _t("pricing", chosen),
+                f"funding {pricing.funding_rate}, operating {pricing.operating_cost_rate}, "
+                f"hurdle {pricing.hurdle_rate}, risk-free {pricing.risk_free_rate}, "
+                f"margin {pricing.margin}, capital {pricing.capital_method.value}, "
+                f"legal cap {pricing.effective_legal_cap}, LGD {s.lgd}, {s.asset_class.value}",
+            ),
+        ]
+        console.print(key_value_table(params))
 
     guarded(run)

@@ -15,16 +15,16 @@ printed as it is.
 
 from __future__ import annotations
 
-import base64
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
 from xiaowei.core.i18n import Lang
 from xiaowei.reports import memo_charts
+from xiaowei.reports.page import chart as _chart
+from xiaowei.reports.page import environment
+from xiaowei.reports.page import pick as _pick
 
 if TYPE_CHECKING:
     from xiaowei.analysis.credit_file import CreditFile
@@ -278,10 +278,6 @@ _NETWORK_FEATURES = {
 _CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef]")
 
 
-def _pick(pair: tuple[str, str], lang: Lang) -> str:
-    return pair[1] if lang == "zh-CN" else pair[0]
-
-
 def _num(value: object) -> float | None:
     if value is None or isinstance(value, bool):
         return None
@@ -329,17 +325,6 @@ def _split_label(label: str, lang: Lang) -> str:
         return label
     english, chinese = label[: match.start()].strip(), label[match.start() :].strip()
     return (chinese or label) if lang == "zh-CN" else (english or label)
-
-
-def _img(data: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-
-
-def _chart(draw: Callable[[], bytes]) -> str | None:
-    try:
-        return _img(draw())
-    except ValueError:  # nothing to draw: the section says so instead
-        return None
 
 
 def _flag_rows(credit_file: CreditFile, lang: Lang) -> list[dict[str, Any]]:
@@ -494,13 +479,7 @@ def render_credit_memo(credit_file: CreditFile, lang: Lang = "zh-CN") -> str:
         from xiaowei.core.errors import InvalidInput
 
         raise InvalidInput("lang", f"must be one of {', '.join(LANGS)}, got {lang!r}")
-    env = Environment(
-        loader=PackageLoader("xiaowei.reports", "templates"),
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = environment()
 
     def text(key: str) -> str:
         return _pick(_TEXT[key], lang)

@@ -30,22 +30,23 @@ names are shown as they are (feature labels are not yet available to reports).
 
 from __future__ import annotations
 
-import base64
 import functools
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from xiaowei.analysis.feature_labels import feature_label
 from xiaowei.core.errors import InvalidInput
 from xiaowei.core.i18n import Lang
 from xiaowei.reports import scoring_charts
+from xiaowei.reports.page import chart as _chart
+from xiaowei.reports.page import environment
+from xiaowei.reports.page import pick as _pick
 from xiaowei.scoring import metrics, monitoring
 from xiaowei.scoring.calibration import MasterScale
 from xiaowei.scoring.gbm import GradientBoosting
@@ -234,10 +235,6 @@ class _Checked:
 # --------------------------------------------------------------------------- formatting
 
 
-def _pick(pair: tuple[str, str], lang: Lang) -> str:
-    return pair[1] if lang == "zh-CN" else pair[0]
-
-
 def _finite(value: float | None) -> bool:
     return value is not None and math.isfinite(value)
 
@@ -264,17 +261,6 @@ def _p_value(value: float | None) -> str:
 
 def _int(value: float | None) -> str:
     return f"{value:,.0f}" if _finite(value) else "-"
-
-
-def _img(data: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-
-
-def _chart(draw: Callable[[], bytes]) -> str | None:
-    try:
-        return _img(draw())
-    except (InvalidInput, ValueError):  # nothing to draw (e.g. one class only): no chart
-        return None
 
 
 def _bin_label(label: str, lang: Lang) -> str:
@@ -685,13 +671,7 @@ def model_report_html(
     tables = bin_tables(model, development.features, development.target)
     dev_iv = information_values(tables)
 
-    env = Environment(
-        loader=PackageLoader("xiaowei.reports", "templates"),
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = environment()
 
     def text(key: str) -> str:
         return _pick(_TEXT[key], lang)

@@ -27,8 +27,6 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
 from xiaowei.core.errors import InvalidInput
 from xiaowei.core.i18n import Lang
 from xiaowei.decision.committee import (
@@ -42,6 +40,8 @@ from xiaowei.decision.committee import (
     tally,
 )
 from xiaowei.lending.schedule import RepaymentMethod
+from xiaowei.reports.page import environment
+from xiaowei.reports.page import pick as _pick
 
 __all__ = [
     "LANGS",
@@ -147,10 +147,6 @@ _RECUSAL_WHY = {
     "referred": ("referred the application", "推荐人/主审人"),
     "declared": ("declared a conflict", "申报利益冲突"),
 }
-
-
-def _pick(pair: tuple[str, str], lang: Lang) -> str:
-    return pair[1] if lang == "zh-CN" else pair[0]
 
 
 def _enum(value: Role | Choice | Resolution | CaseStatus, lang: Lang) -> str:
@@ -328,13 +324,7 @@ def render_resolution_html(
 ) -> str:
     """The resolution form as one self-contained HTML page, the memo in an appendix."""
     data = form_data(case, lang, institution=institution)
-    env = Environment(
-        loader=PackageLoader("xiaowei.reports", "templates"),
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = environment()
     env.globals["t"] = _text_fn(lang)
     template = env.get_template("resolution_form.html")
     return template.render(
