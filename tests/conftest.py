@@ -22,6 +22,24 @@ from xiaowei.services.products import import_products
 PG_URL = os.environ.get("XIAOWEI_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
+# --------------------------------------------------------------------------- test order
+# ``make test`` runs ``pytest -n 2 --dist loadfile``: whole modules go to the two workers, and
+# by default pytest-xdist hands them out by number of tests, most first, so that the slowest
+# modules — a few long tests each — came last and one worker finished minutes after the other.
+# The suite orders its modules itself instead: those with a test marked ``slow`` first (in
+# collection order), then the others, and xdist keeps that order.
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if getattr(config.option, "loadscopereorder", None) is not None:
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    slow = {item.path for item in items if item.get_closest_marker("slow") is not None}
+    items.sort(key=lambda item: item.path not in slow)  # stable: modules stay whole, in order
+
+
 def _pg_available() -> str | None:
     try:
         probe = create_engine(normalise_url(PG_URL), connect_args={"connect_timeout": 3})

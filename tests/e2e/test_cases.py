@@ -1,10 +1,12 @@
 """The course-case walkthroughs in docs/cases/ run as written.
 
-Every ``$ xiaowei …`` line of a ```console block is run, in order, with the installed ``xiaowei``
-in a fresh working directory, so relative paths (``sqlite:///case.db``, chart files) land there
-and never in the repository.  Each must exit 0 and print what the page shows under it (trailing
-spaces and wall times aside; a block that elides lines with "…" is not compared); ``--json``
-output must parse; charts named with
+Every ``$ xiaowei …`` line of a ```console block is run, in order, in a fresh working
+directory, so relative paths (``sqlite:///case.db``, chart files) land there and never in the
+repository: the page's first command with the installed ``xiaowei`` executable, the others
+in-process (``cli_runner.run_cli``: the same clean environment, a second of imports saved per
+command; a warning the command raises fails it, as ``filterwarnings = error`` says).  Each must
+exit 0 and print what the page shows under it (trailing spaces and wall times aside; a block
+that elides lines with "…" is not compared); ``--json`` output must parse; charts named with
 ``--chart`` / ``--cashflow-chart`` must be written as PNG; every image the page shows must be
 committed next to it.  The charts are also drawn in-process, where a missing-glyph warning
 fails the test.
@@ -26,6 +28,7 @@ from typing import Any
 
 import pytest
 
+from cli_runner import run_cli
 from xiaowei.core.i18n import Lang
 from xiaowei.lending.schedule import RepaymentMethod, Schedule, ScheduleTerms, generate_schedule
 from xiaowei.reports import charts
@@ -149,18 +152,21 @@ def check_case_page(page: Path, tmp_path: Path, *, timeout: float = 120) -> None
     shown = console_outputs(markdown)
     assert len(shown) == len(commands)
     env = _env()
-    for command, expected in zip(commands, shown, strict=True):
+    for number, (command, expected) in enumerate(zip(commands, shown, strict=True)):
         argv = shlex.split(command)
         assert argv[0] == "xiaowei", command
-        result = subprocess.run(
-            [str(XIAOWEI), *argv[1:]],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        if number == 0:  # the installed entry point
+            result = subprocess.run(
+                [str(XIAOWEI), *argv[1:]],
+                cwd=tmp_path,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+        else:
+            result = run_cli(*argv[1:], cwd=tmp_path, env=env)
         assert result.returncode == 0, f"$ {command}\n{result.stdout}\n{result.stderr}"
         # the page shows what the command really prints (re-paste when the output changes)
         assert shown_matches(expected, result.stdout), (

@@ -1,21 +1,20 @@
-"""The command line as a user runs it: real processes, a real SQLite file."""
+"""The command line as a user runs it, on a real SQLite file: in-process (``run_cli``), and
+through the installed ``xiaowei`` executable for the first tests (``installed``)."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-XIAOWEI = str(Path(sys.executable).parent / "xiaowei")
+from cli_runner import installed, run_cli
 
 
-def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [XIAOWEI, *args], capture_output=True, text=True, timeout=300, check=False
-    )
+def run(*args: str, check: bool = True, process: bool = False) -> subprocess.CompletedProcess[str]:
+    result = installed(*args) if process else run_cli(*args)
     if check and result.returncode != 0:
         raise AssertionError(f"xiaowei {' '.join(args)} failed:\n{result.stderr}")
     return result
@@ -35,6 +34,7 @@ def test_schedule_json_matches_the_issue_example() -> None:
         "--start",
         "2026-01-15",
         "--json",
+        process=True,
     )
     data = json.loads(out.stdout)
     assert data["installments"][0] == {
@@ -210,7 +210,14 @@ def test_errors_leave_nothing_half_written(db_url: str) -> None:
 
 
 def test_a_database_without_schema_says_what_to_do(tmp_path: Path) -> None:
-    result = run("portfolio", "summary", "--db", f"sqlite:///{tmp_path / 'new.db'}", check=False)
+    result = run(
+        "portfolio",
+        "summary",
+        "--db",
+        f"sqlite:///{tmp_path / 'new.db'}",
+        check=False,
+        process=True,
+    )
     assert result.returncode == 1
     assert "xiaowei db upgrade" in result.stderr
 
@@ -237,15 +244,44 @@ def test_tables_speak_chinese_on_request() -> None:
     assert "2026-02-28" in zh  # end-of-month rule
 
 
+def test_in_process_runs_are_those_of_the_installed_command(tmp_path: Path) -> None:
+    """``run_cli`` prints what the executable prints (the table at the width ``COLUMNS`` sets,
+    the error line) and leaves the test process as it found it: ``--lang`` writes
+    ``XIAOWEI_LANG`` into the environment, the database comes from the environment's
+    ``XIAOWEI_DATABASE_URL`` (a cached setting), relative paths from the working directory."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XIAOWEI_")}
+    args = ["--lang", "zh-CN", "schedule", "--amount", "10000", "--annual-rate", "0.1",
+            "--term", "3", "--start", "2026-01-31"]  # fmt: skip
+    for columns in ("60", "100"):
+        wide = env | {"COLUMNS": columns}
+        here = run_cli(*args, env=wide)
+        there = installed(*args, env=wide)
+        assert (here.returncode, here.stdout, here.stderr) == (0, there.stdout, there.stderr)
+    bad = [*args[:-1], "2026-02-30"]
+    here, there = run_cli(*bad, env=env), installed(*bad, env=env)
+    assert (here.returncode, here.stdout, here.stderr) == (1, "", there.stderr)
+    before = (dict(os.environ), os.getcwd())
+    assert run_cli(*args).returncode == 0
+    for db in ("one.db", "two.db"):  # each from its own environment, relative to cwd
+        done = run_cli("db", "upgrade", cwd=tmp_path, env=env | {"XIAOWEI_DATABASE_URL":
+                       f"sqlite:///{db}"})  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert (tmp_path / db).is_file()
+    assert (dict(os.environ), os.getcwd()) == before
+
+
+@pytest.mark.slow
 def test_demo_runs_a_small_institution(tmp_path: Path) -> None:
-    out = run("demo", "--db", f"sqlite:///{tmp_path / 'demo.db'}", "--loans", "40", "--json")
+    # 10 loans: a year of end-of-day runs either way; tests/integration/test_demo.py checks
+    # the postings of 40 loans
+    out = run("demo", "--db", f"sqlite:///{tmp_path / 'demo.db'}", "--loans", "10", "--json")
     data = json.loads(out.stdout)
-    assert sum(data["behaviours"].values()) == 40
+    assert sum(data["behaviours"].values()) == 10
     assert data["eod_days"] == 365
     portfolio = data["portfolio"]
     assert portfolio["as_of"] == "2025-12-31"
-    assert portfolio["loans"]["active"] + portfolio["loans"]["closed"] == 40
-    again = run("demo", "--db", f"sqlite:///{tmp_path / 'demo2.db'}", "--loans", "40", "--json")
+    assert portfolio["loans"]["active"] + portfolio["loans"]["closed"] == 10
+    again = run("demo", "--db", f"sqlite:///{tmp_path / 'demo2.db'}", "--loans", "10", "--json")
     assert json.loads(again.stdout)["portfolio"] == portfolio  # same seed, same institution
 
 

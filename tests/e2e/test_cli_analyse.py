@@ -1,26 +1,19 @@
-"""``xiaowei analyse …`` as a user runs it, on files the simulator wrote."""
+"""``xiaowei analyse …`` as a user runs it, on files the simulator wrote (in-process; the
+report through the installed executable)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
 import pytest
 
+from cli_runner import installed
+from cli_runner import run_cli as run
 from xiaowei.simulate.config import SimulationConfig
 from xiaowei.simulate.generate import run as simulate
 from xiaowei.simulate.output import read_table
-
-XIAOWEI = str(Path(sys.executable).parent / "xiaowei")
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [XIAOWEI, *args], capture_output=True, text=True, timeout=300, check=False
-    )
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +70,7 @@ def test_report_json_has_the_named_features(sim: Path, tmp_path: Path) -> None:
     line = (sim / "credit_reports" / "personal" / "part-00000.jsonl").read_text("utf-8")
     doc = tmp_path / "report.json"
     doc.write_text(line.splitlines()[0], encoding="utf-8")
-    result = run("analyse", "report", str(doc), "--json")
+    result = installed("analyse", "report", str(doc), "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     for name in (
@@ -88,7 +81,7 @@ def test_report_json_has_the_named_features(sim: Path, tmp_path: Path) -> None:
         "total_outstanding",
     ):
         assert name in data["features"]
-    text = run("analyse", "report", str(doc))
+    text = installed("analyse", "report", str(doc))
     assert text.returncode == 0
     assert "Credit history" in text.stdout
 

@@ -9,30 +9,24 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-XIAOWEI = str(Path(sys.executable).parent / "xiaowei")
+from cli_runner import installed, run_cli
 
 
-def run(*args: str, lang: str = "en") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [XIAOWEI, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "XIAOWEI_LANG": lang, "COLUMNS": "120"},
-    )
+def run(*args: str, lang: str = "en", process: bool = False) -> subprocess.CompletedProcess[str]:
+    """In-process, or through the installed executable with ``process``."""
+    env = {**os.environ, "XIAOWEI_LANG": lang, "COLUMNS": "120"}
+    return installed(*args, env=env) if process else run_cli(*args, env=env)
 
 
 def test_irb_json_for_an_sme_with_ead() -> None:
-    done = run(
+    args = (
         "capital", "irb", "--pd", "0.01", "--lgd", "0.45", "--asset-class", "corporate",
         "--sales-million-eur", "5", "--ead", "1000000", "--json",
     )  # fmt: skip
+    done = run(*args, process=True)  # the installed executable
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert data["paragraph"] == "§272"

@@ -1,30 +1,24 @@
-"""``xiaowei analyse channels`` and ``xiaowei analyse attendance`` as a user runs them."""
+"""``xiaowei analyse channels`` and ``xiaowei analyse attendance`` as a user runs them
+(in-process; the first command through the installed executable)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 import pytest
 
+from cli_runner import installed
+from cli_runner import run_cli as run
 from xiaowei.core.i18n import Lang
 from xiaowei.reports import channel_charts, charts
 from xiaowei.simulate.config import SimulationConfig
 from xiaowei.simulate.generate import run as simulate
 from xiaowei.simulate.output import read_table
 
-XIAOWEI = str(Path(sys.executable).parent / "xiaowei")
 PNG = b"\x89PNG\r\n\x1a\n"
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [XIAOWEI, *args], capture_output=True, text=True, timeout=120, check=False
-    )
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +32,7 @@ def test_channels_json_and_chart(sim: Path, tmp_path: Path) -> None:
     b = read_table(sim, "businesses").filter(pl.col("has_pos") & pl.col("has_ecommerce"))
     business = int(b["business_id"][0])
     png = tmp_path / "channels.png"
-    result = run(
+    result = installed(
         "analyse", "channels", str(sim), "--business", str(business), "--json", "--chart",
         str(png), "--lang", "zh-CN",
     )  # fmt: skip

@@ -1,17 +1,18 @@
-"""``xiaowei analyse cross-checks RUN``, as a trainer or a risk manager runs it."""
+"""``xiaowei analyse cross-checks RUN``, as a trainer or a risk manager runs it (in-process;
+the first command through the installed executable)."""
 
 from __future__ import annotations
 
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
 
+from cli_runner import installed, run_cli
 from xiaowei.adapters.ipc_file import ipc_frames, ipc_from_frames, read_ipc_file, write_ipc_file
 from xiaowei.core.i18n import Lang
 from xiaowei.reports import charts
@@ -20,21 +21,13 @@ from xiaowei.reports.evaluation_charts import cross_check_chart
 from xiaowei.services import cross_check_eval as cce
 from xiaowei.simulate.output import read_table
 
-XIAOWEI = str(Path(sys.executable).parent / "xiaowei")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [XIAOWEI, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        # no language or database from the developer's shell
-        env={k: v for k, v in os.environ.items() if not k.startswith("XIAOWEI_")}
-        | {"COLUMNS": "100"},
-    )
+def run(*args: str, process: bool = False) -> subprocess.CompletedProcess[str]:
+    # no language or database from the developer's shell
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XIAOWEI_")} | {"COLUMNS": "100"}
+    return installed(*args, env=env) if process else run_cli(*args, env=env)
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +42,7 @@ def test_json_with_truth_and_chart(sim: Path, tmp_path: Path) -> None:
     chart = tmp_path / "charts" / "cc.png"
     result = run(
         "analyse", "cross-checks", str(sim), "--truth", "--json", "--chart", str(chart),
-        "--business", "3",
+        "--business", "3", process=True,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)

@@ -1,30 +1,23 @@
-"""``xiaowei simulate ipc`` → ``xiaowei analyse financials``, as a user runs them."""
+"""``xiaowei simulate ipc`` → ``xiaowei analyse financials``, as a user runs them (in-process;
+the simulation through the installed executable)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from cli_runner import installed
+from cli_runner import run_cli as run
 from xiaowei.adapters.ipc_file import ipc_frames, read_ipc_file
 from xiaowei.analysis import financials as fin
-
-XIAOWEI = str(Path(sys.executable).parent / "xiaowei")
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [XIAOWEI, *args], capture_output=True, text=True, timeout=300, check=False
-    )
 
 
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("ipc") / "sim"
-    result = run("simulate", "--businesses", "20", "--seed", "5", "--out", str(out), "--json")
+    result = installed("simulate", "--businesses", "20", "--seed", "5", "--out", str(out), "--json")
     assert result.returncode == 0, result.stderr
     return out
 

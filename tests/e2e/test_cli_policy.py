@@ -1,38 +1,36 @@
 """``xiaowei policy …`` as a user runs it: validate, check on a feature table, and the life
-cycle on a real SQLite file (refusals are one line and exit 1)."""
+cycle on a real SQLite file (refusals are one line and exit 1). In-process; validation through
+the installed executable too."""
 
 from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
 
+from cli_runner import installed, run_cli
 from xiaowei.decision.policy import shipped_policy_path
 
-XIAOWEI = str(Path(sys.executable).parent / "xiaowei")
 POLICY = str(shipped_policy_path())
 
 
-def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [XIAOWEI, *args], capture_output=True, text=True, timeout=120, check=False
-    )
+def run(*args: str, check: bool = True, process: bool = False) -> subprocess.CompletedProcess[str]:
+    result = installed(*args) if process else run_cli(*args)
     if check and result.returncode != 0:
         raise AssertionError(f"xiaowei {' '.join(args)} failed:\n{result.stderr}")
     return result
 
 
 def test_validate_json_and_a_broken_file(tmp_path: Path) -> None:
-    out = json.loads(run("policy", "validate", POLICY, "--json").stdout)
+    out = json.loads(run("policy", "validate", POLICY, "--json", process=True).stdout)
     assert (out["valid"], out["code"], out["version"], out["rules"]) == (True, "SME-OP-KO", 1, 22)
     doc = json.loads(Path(POLICY).read_text(encoding="utf-8"))
     doc["nodes"][1]["content"]["hitPolicy"] = "first"
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(doc), encoding="utf-8")
-    result = run("policy", "validate", str(bad), check=False)
+    result = run("policy", "validate", str(bad), check=False, process=True)
     assert result.returncode == 1
     assert "node knock_out: hitPolicy is 'first'" in result.stderr
 

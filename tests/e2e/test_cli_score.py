@@ -1,25 +1,21 @@
-"""``xiaowei score fit | apply | report | monitor`` as a user runs them, on files."""
+"""``xiaowei score fit | apply | report | monitor`` as a user runs them, on files (in-process;
+the first fit through the installed executable)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
 
+from cli_runner import installed
+from cli_runner import run_cli as run
 from xiaowei.scoring.datasets import synthetic
 
-XIAOWEI = str(Path(sys.executable).parent / "xiaowei")
-
-
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [XIAOWEI, *args], capture_output=True, text=True, timeout=300, check=False, cwd=cwd
-    )
+# model fits and reports
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +33,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def card(folder: Path) -> Path:
-    done = run(
+    done = installed(
         "score", "fit", str(folder / "train.csv"), "--target", "bad", "--out",
         str(folder / "card"), "--name", "sme-card", "--json",
     )  # fmt: skip

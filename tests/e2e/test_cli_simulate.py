@@ -1,27 +1,21 @@
-"""``xiaowei simulate …`` as a user runs it: real processes, a real folder, clear errors."""
+"""``xiaowei simulate …`` as a user runs it: a real folder, clear errors (in-process; the run
+through the installed executable)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-XIAOWEI = str(Path(sys.executable).parent / "xiaowei")
-
-
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [XIAOWEI, *args], capture_output=True, text=True, timeout=300, check=False, cwd=cwd
-    )
+from cli_runner import installed
+from cli_runner import run_cli as run
 
 
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("cli") / "sim"
-    result = run("simulate", "--businesses", "60", "--seed", "9", "--out", str(out), "--json")
+    result = installed("simulate", "--businesses", "60", "--seed", "9", "--out", str(out), "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["counts"]["businesses"] == 60

@@ -1,31 +1,26 @@
-"""``xiaowei simulate report``: one business's credit report as a document, as a user runs it."""
+"""``xiaowei simulate report``: one business's credit report as a document, as a user runs it
+(in-process; the run through the installed executable)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
 import pytest
 
+from cli_runner import installed
+from cli_runner import run_cli as run
 from xiaowei.adapters.credit_report_xml import parse_report_xml
 from xiaowei.analysis.credit_report_schema import parse_report
-
-XIAOWEI = str(Path(sys.executable).parent / "xiaowei")
-
-
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [XIAOWEI, *args], capture_output=True, text=True, timeout=300, check=False, cwd=cwd
-    )
 
 
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("report") / "sim"
-    result = run("simulate", "--businesses", "40", "--seed", "11", "--out", str(out), "--json")
+    result = installed(
+        "simulate", "--businesses", "40", "--seed", "11", "--out", str(out), "--json"
+    )
     assert result.returncode == 0, result.stderr
     return out
 

@@ -1,4 +1,5 @@
-"""``xiaowei analyse willingness`` and ``xiaowei analyse grid`` as a user runs them.
+"""``xiaowei analyse willingness`` and ``xiaowei analyse grid`` as a user runs them (in-process;
+the text through the installed executable).
 
 The willingness figures are checked by hand against the run's observable tables and the
 documented defaults (docs/analysis.md): business assets × 0.5, household assets × 0.7, a
@@ -9,14 +10,14 @@ guarantor covers the whole loan, future credit = loan × 10 % × the 5-year annu
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
 import pytest
 
+from cli_runner import installed
+from cli_runner import run_cli as run
 from xiaowei.core.i18n import Lang
 from xiaowei.reports import charts
 from xiaowei.reports.soft_charts import willingness_chart
@@ -25,15 +26,8 @@ from xiaowei.simulate.config import SimulationConfig
 from xiaowei.simulate.generate import run as simulate
 from xiaowei.simulate.output import read_table
 
-XIAOWEI = str(Path(sys.executable).parent / "xiaowei")
 PNG = b"\x89PNG\r\n\x1a\n"
 COMPONENTS = ("business_assets", "household_assets", "guarantors", "future_credit", "reputation")
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [XIAOWEI, *args], capture_output=True, text=True, timeout=120, check=False
-    )
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +103,7 @@ def test_willingness_json_components_sum_to_the_cost(
 
 
 def test_willingness_text_names_every_component(sim: Path, guaranteed: int) -> None:
-    result = run("analyse", "willingness", str(sim), "--business", str(guaranteed))
+    result = installed("analyse", "willingness", str(sim), "--business", str(guaranteed))
     assert result.returncode == 0, result.stderr
     for label in ("可执行经营资产", "可执行家庭资产", "保证人代偿", "未来融资机会现值", "圈子声誉"):
         assert label in result.stdout

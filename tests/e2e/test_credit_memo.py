@@ -1,5 +1,6 @@
 """The credit memo (issue 4): ``xiaowei analyse application RUN --business ID --html FILE``
-writes one self-contained HTML page in Chinese or English, which a real browser renders."""
+writes one self-contained HTML page in Chinese or English, which a real browser renders.
+The Chinese memo is written by the installed executable, the rest in-process."""
 
 from __future__ import annotations
 
@@ -7,19 +8,19 @@ import base64
 import io
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
 
+from cli_runner import installed, run_cli
 from xiaowei.services.analysis import analyse_simulated
 from xiaowei.simulate.config import SimulationConfig
 from xiaowei.simulate.generate import run as simulate
 
-XIAOWEI = str(Path(sys.executable).parent / "xiaowei")
+# a run, credit files and two memos
+pytestmark = pytest.mark.slow
 CHROMIUM = Path("/usr/bin/chromium")
 
 HEADINGS = {
@@ -65,17 +66,6 @@ OPTIONAL = {  # shown only when the credit file has the part
 CHARTS = 6
 
 
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [XIAOWEI, *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env=None if env is None else os.environ | env,
-    )
-
-
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("memo") / "sim"
@@ -101,19 +91,19 @@ def business(sim: Path) -> tuple[int, dict[str, Any]]:
 def memos(
     sim: Path, business: tuple[int, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Path]:
-    """zh-CN by default (no language anywhere); en by --lang, which beats the CLI's language."""
+    """zh-CN by default (no language anywhere); en by --lang, which beats the CLI's language.
+    The first through the installed executable, the second in-process."""
     folder = tmp_path_factory.mktemp("memos")
     b = str(business[0])
     out = {"zh-CN": folder / "zh" / "memo.html", "en": folder / "memo-en.html"}
     plain = {k: v for k, v in os.environ.items() if k != "XIAOWEI_LANG"}
-    for lang, extra, env in (
-        ("zh-CN", [], plain),
-        ("en", ["--lang", "en"], plain | {"XIAOWEI_LANG": "zh-CN"}),
+    for lang, extra, env, runner in (
+        ("zh-CN", [], plain, installed),
+        ("en", ["--lang", "en"], plain | {"XIAOWEI_LANG": "zh-CN"}, run_cli),
     ):
-        result = subprocess.run(
-            [XIAOWEI, "analyse", "application", str(sim), "--business", b, "--html",
-             str(out[lang]), *extra],
-            capture_output=True, text=True, timeout=300, check=False, env=env,
+        result = runner(
+            "analyse", "application", str(sim), "--business", b, "--html", str(out[lang]),
+            *extra, env=env,
         )  # fmt: skip
         assert result.returncode == 0, result.stderr
     return out
@@ -164,12 +154,12 @@ def test_memo_is_written_whole_and_errors_are_one_line(
     assert [p.name for p in memos["zh-CN"].parent.iterdir()] == ["memo.html"]
     b = str(business[0])
     target = tmp_path / "memo.html"
-    bad = run("analyse", "application", str(sim), "--business", b, "--html", str(target),
+    bad = run_cli("analyse", "application", str(sim), "--business", b, "--html", str(target),
               "--lang", "fr")  # fmt: skip
     assert bad.returncode == 1
     assert "lang" in bad.stderr
     assert "Traceback" not in bad.stderr
-    folder = run("analyse", "application", str(sim), "--business", b, "--html", str(tmp_path))
+    folder = run_cli("analyse", "application", str(sim), "--business", b, "--html", str(tmp_path))
     assert folder.returncode == 1
     assert "is a folder" in folder.stderr
     assert "Traceback" not in folder.stderr

@@ -76,6 +76,7 @@ def _write_report(lang: Lang, path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_model_report_renders_in_a_real_browser(tmp_path: Path) -> None:
     """Both languages in one browser session (a launch costs seconds on a busy machine)."""
     _browser_or_skip()

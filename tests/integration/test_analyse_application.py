@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from cli_runner import run_cli
 from xiaowei.analysis import network
 from xiaowei.analysis.config import AnalysisConfig
 from xiaowei.analysis.credit_file import analyse_application
@@ -25,6 +26,8 @@ from xiaowei.simulate.config import SimulationConfig
 from xiaowei.simulate.generate import run
 from xiaowei.simulate.output import read_table
 
+# a run of 150 businesses and a credit file for most of them
+pytestmark = pytest.mark.slow
 HONEST_SAMPLE = 25
 
 
@@ -103,9 +106,7 @@ def test_cli_application_json(sim: Path) -> None:
     out = json.loads(done.stdout)
     assert out["business_id"] == 1
     assert {"features", "flags", "cross_checks", "capacity", "sources_missing"} <= set(out)
-    missing = subprocess.run(
-        [*cmd, str(sim), "--business", "99999"], capture_output=True, text=True, check=False
-    )
+    missing = run_cli("analyse", "application", str(sim), "--business", "99999")  # in-process
     assert missing.returncode == 1
     assert "no business 99999" in missing.stderr + missing.stdout
 

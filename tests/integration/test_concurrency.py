@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import Engine
 
 from xiaowei.lending.schedule import ScheduleTerms
@@ -28,6 +29,7 @@ def _loan(engine: Engine) -> int:
     return loan_id
 
 
+@pytest.mark.slow
 def test_twenty_threads_post_different_repayments_to_one_loan(catalogue_db: Engine) -> None:
     loan_id = _loan(catalogue_db)
     amounts = [Decimal(100 + 37 * i) for i in range(20)]
@@ -57,6 +59,7 @@ def test_twenty_threads_post_different_repayments_to_one_loan(catalogue_db: Engi
     assert loan.version == 1 + eod_days + len(amounts)
 
 
+@pytest.mark.slow
 def test_the_same_key_from_many_threads_is_applied_once(catalogue_db: Engine) -> None:
     loan_id = _loan(catalogue_db)
 

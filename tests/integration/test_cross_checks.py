@@ -42,6 +42,8 @@ from xiaowei.simulate.config import SimulationConfig
 from xiaowei.simulate.generate import run
 from xiaowei.simulate.output import read_table
 
+# a run of 2,000 businesses
+pytestmark = pytest.mark.slow
 LOAN_MEMO = "贷款发放|放款"
 # The variant "net of consulting fees": the research notes (§2) list large "consulting fee"
 # credits (咨询费) as a classic way to dress up a statement; the simulator's sales inflaters

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import pytest
 from sqlalchemy import select
 
 from xiaowei.adapters import orm
@@ -17,6 +18,7 @@ LOANS = 40
 SEED = 7
 
 
+@pytest.mark.slow
 def test_demo_posts_the_simulated_paths(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     result = run_demo(url, loans=LOANS, seed=SEED, fresh=True)

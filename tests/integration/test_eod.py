@@ -82,6 +82,7 @@ def _random_terms(rng: random.Random, start: date) -> ScheduleTerms:
     )
 
 
+@pytest.mark.slow
 def test_vectorised_end_of_day_matches_the_per_loan_reference(db: Engine) -> None:
     products = _install(db)
     rng = random.Random(20260101)

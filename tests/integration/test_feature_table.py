@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from cli_runner import run_cli
 from xiaowei.core.errors import NotFound
 from xiaowei.services.analysis import analyse_simulated
 from xiaowei.services.features import APPLICATION_COLUMNS, feature_table
@@ -108,12 +109,11 @@ def test_cli_writes_the_table_atomically(sim: Path, table: pl.DataFrame, tmp_pat
     from polars.testing import assert_frame_equal
 
     assert_frame_equal(written, table, rel_tol=1e-12, abs_tol=1e-12)
-    again = subprocess.run([*cmd, "--out", str(out)], capture_output=True, text=True, check=False)
+    # the refusals in-process
+    again = run_cli("analyse", "features", str(sim), "--out", str(out))
     assert again.returncode == 1
     assert "exists" in again.stderr
-    bad = subprocess.run(
-        [*cmd, "--out", str(tmp_path / "x.txt")], capture_output=True, text=True, check=False
-    )
+    bad = run_cli("analyse", "features", str(sim), "--out", str(tmp_path / "x.txt"))
     assert bad.returncode == 1
     assert ".parquet or .csv" in bad.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["features.parquet"]

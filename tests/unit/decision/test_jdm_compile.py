@@ -505,6 +505,7 @@ def policy() -> dict[str, Any]:
     return graph
 
 
+@pytest.mark.slow
 def test_knockout_policy_parity_on_20000_applications() -> None:
     """Every row of a 20,000-row simulated batch: the compiled result equals zen-engine's
     (zen takes about 0.5 ms a row on this graph, so this test takes 10–15 s)."""

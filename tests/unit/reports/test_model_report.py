@@ -130,6 +130,7 @@ def _check_self_contained(page: str, lang: Lang, kind: str) -> None:
             assert im.height >= 300
 
 
+@pytest.mark.slow
 def test_scorecard_report_shows_the_samples_metrics() -> None:
     """English here; the Chinese page of the same card is checked in a browser (e2e), and the
     LightGBM report below is in Chinese."""
@@ -188,6 +189,7 @@ def test_calibration_follows_the_master_scale_order_and_counts() -> None:
         assert cells[3] == f"{int(last.target[grades == grade].sum()):,}"
 
 
+@pytest.mark.slow
 def test_lightgbm_report_against_itself_is_stable() -> None:
     """A LightGBM report whose later sample is the development sample again: PSI and every CSI
     are 0; the features show the gain importance and the monotone constraints."""
@@ -248,6 +250,7 @@ def test_bad_input_is_refused() -> None:
             model_report_html(card, manifest, [samples[0], bad], master_scale=SCALE)
 
 
+@pytest.mark.slow
 def test_binning_tables_come_by_information_value_with_charts_for_the_first() -> None:
     card, samples = _scorecard_samples()
     page = model_report_html(
