@@ -122,6 +122,10 @@ class RealtimeScorer:
         self.scale = master_scale or MasterScale()
         self.n_reasons = n_reasons
         self.identity = dict(identity or {})
+        if calibrator is not None and calibrator.method != "isotonic":
+            self._platt_a = float(calibrator.intercept_)
+            self._platt_b = float(calibrator.slope_)
+            self._pd_floor = float(calibrator.pd_floor)
         self._scale_inner = [float(x) for x in self.scale._inner]
         self._scale_labels = [str(x) for x in self.scale._labels]
         self._card: list[_Numeric | _Categorical] | None = None
@@ -227,8 +231,17 @@ class RealtimeScorer:
         return bins
 
     def _pd(self, output: float) -> float:
-        if self.calibrator is not None:
-            return float(self.calibrator.transform(np.asarray([output]))[0])
+        calibrator = self.calibrator
+        if calibrator is not None and calibrator.method != "isotonic":
+            # Platt: max(1 / (1 + e^−(a + b·s)), floor), what Calibrator.transform computes
+            # with scipy's expit, in plain floats (equal to the bit; the parity test checks)
+            try:
+                pd = 1.0 / (1.0 + math.exp(-(self._platt_a + self._platt_b * output)))
+            except OverflowError:  # e^−z beyond the largest float: expit gives 0
+                pd = 0.0
+            return max(pd, self._pd_floor)
+        if calibrator is not None:
+            return float(calibrator.transform(np.asarray([output]))[0])
         if isinstance(self.model, Scorecard):
             return float(self.model.pd_from_score(np.asarray([output]))[0])
         return 1.0 / (1.0 + math.exp(-output))

@@ -396,3 +396,17 @@ def test_the_growth_challenger_prices_with_its_own_margin(scorer: RealtimeScorer
     assert challenger.price is not None
     if champion.price.bound is None and challenger.price.bound is None:
         assert challenger.price.rate - champion.price.rate == Decimal("0.005")
+
+
+@pytest.mark.parametrize("method", ["platt", "isotonic"])
+def test_the_realtime_pd_equals_the_calibrator(
+    fitted: tuple[Scorecard, Calibrator, MasterScale], method: str
+) -> None:
+    card, _, scale = fitted
+    frame, y = _training(4000, 7)
+    calibrator = Calibrator(method=method).fit(np.asarray(card.score(frame), dtype=np.float64), y)
+    scorer = RealtimeScorer(card, calibrator=calibrator, master_scale=scale)
+    outputs = np.linspace(-2000.0, 3000.0, 5001)
+    expected = calibrator.transform(outputs)
+    assert [scorer._pd(float(s)) for s in outputs] == expected.tolist()
+    assert scorer._pd(-1e6) == calibrator.transform(np.asarray([-1e6]))[0]  # e^z overflows
