@@ -212,9 +212,9 @@ class RealtimeScorer:
         one."""
         assert self._card is not None
         get = features.get
-        raw = [get(name) for name in self._vec_names]
-        try:
-            x = np.array([math.nan if v is None else v for v in raw], dtype=np.float64)
+        raw = list(map(get, self._vec_names))
+        try:  # None becomes NaN, True 1.0: as _float reads them one by one
+            x = np.array(raw, dtype=np.float64)
         except (TypeError, ValueError):
             x = np.array(
                 [_float(v, n) for v, n in zip(raw, self._vec_names, strict=True)],
