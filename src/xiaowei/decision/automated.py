@@ -42,6 +42,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from importlib import metadata
+from types import MappingProxyType
 from typing import Any
 
 from xiaowei.analysis.feature_labels import reason_text
@@ -148,6 +149,11 @@ class Application:
         object.__setattr__(
             self, "sha256", hashlib.sha256(canonical_json(self.to_json()).encode()).hexdigest()
         )
+        context = dict(self.features)
+        context["requested_amount_fen"] = int(self.requested_amount * 100)
+        context["requested_term"] = self.requested_term
+        context.update(self.fields)
+        object.__setattr__(self, "_context", MappingProxyType(context))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -161,12 +167,10 @@ class Application:
             "features": self.features,
         }
 
-    def context(self) -> dict[str, Any]:
-        """The policy's evaluation context: features, then the application's fields."""
-        context = dict(self.features)
-        context["requested_amount_fen"] = int(self.requested_amount * 100)
-        context["requested_term"] = self.requested_term
-        context.update(self.fields)
+    def context(self) -> Mapping[str, Any]:
+        """What the policy and the model read (read-only, built once): the features, the
+        requested amount in fen and term, then the application's fields."""
+        context: Mapping[str, Any] = getattr(self, "_context")  # noqa: B009 - set in __post_init__
         return context
 
 
