@@ -470,7 +470,7 @@ def decide(
         "reasons": reasons,
         "policy": {
             "outcome": policy_result.outcome.value,
-            "hits": [h.to_json() for h in policy_result.hits],
+            "hits": [h.code for h in policy_result.hits],  # texts and values: in "reasons"
         },
         "model": {
             "score": score.score,
