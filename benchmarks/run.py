@@ -12,8 +12,8 @@ optbinning and toad, which ``make bench`` installs as the ``bench`` extra) and
 looping zen-engine, and the strategy step of a back-test) and ``bench_decision_latency`` (the
 full automated decision on one core: p50/p99 latency and decisions per second), one after the
 other, prints their figures and writes them, with the date, the machine and the library
-versions, as JSON to ``bench-results/latest.json`` at the top of the repository. A benchmark that fails is recorded
-with its error and the others still run; the exit status is then 1.
+versions, as JSON to ``bench-results/latest.json`` at the top of the repository. A benchmark
+that fails is recorded with its error and the others still run; the exit status is then 1.
 """
 
 from __future__ import annotations
