@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from xiaowei.adapters.model_artefact import Artefact
 from xiaowei.core.errors import InvalidInput
@@ -410,3 +412,72 @@ def test_the_realtime_pd_equals_the_calibrator(
     expected = calibrator.transform(outputs)
     assert [scorer._pd(float(s)) for s in outputs] == expected.tolist()
     assert scorer._pd(-1e6) == calibrator.transform(np.asarray([-1e6]))[0]  # e^z overflows
+
+
+_amounts = st.integers(min_value=1_000, max_value=6_000_000).map(lambda y: Decimal(y))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    requested=_amounts,
+    term=st.integers(min_value=1, max_value=60),
+    capacity=st.one_of(st.none(), st.integers(min_value=-(10**6), max_value=10**10)),
+    revenue=st.one_of(st.none(), st.integers(min_value=0, max_value=10**11)),
+    ratio=st.one_of(st.none(), st.floats(min_value=0.0, max_value=3.0)),
+    inquiries=st.integers(min_value=0, max_value=8),
+    age=st.integers(min_value=16, max_value=80),
+    industry=st.sampled_from([*INDUSTRIES, "finance"]),
+)
+def test_every_decision_keeps_its_invariants(
+    scorer: RealtimeScorer,
+    requested: Decimal,
+    term: int,
+    capacity: int | None,
+    revenue: int | None,
+    ratio: float | None,
+    inquiries: int,
+    age: int,
+    industry: str,
+) -> None:
+    """Whatever the credit file: a decline carries no offer and a reason; an offer is within
+    the request, the limit and the product, priced within the floor and the ceiling, on a term
+    and method the product and the band allow; the limit is a round thousand; the record's
+    hash is the same when decided again."""
+    app = _application(
+        amount=f"{requested}.00",
+        term=term,
+        fields={"industry": industry},
+        fin_max_affordable_fen=capacity,
+        flow_revenue_12m=revenue,
+        fin_installment_ratio=ratio,
+        bureau_hard_inquiries_3m=inquiries,
+        soft_owner_age=age,
+    )
+    record = _decide(app, scorer)
+    again = _decide(app, scorer)
+    assert record.result_sha256 == again.result_sha256
+    offer = record.result["offer"]
+    if record.limit.limit is not None:
+        assert record.limit.limit % 1000 == 0
+        assert record.limit.limit <= PRODUCT.amount_max
+    if record.action is Action.DECLINE:
+        assert offer is None
+        assert record.reasons
+        return
+    if record.action is Action.REFER:
+        assert record.reasons
+    if offer is None:
+        assert "LIMIT_UNSIZED" in [r["code"] for r in record.reasons]
+        return
+    assert record.amount is not None
+    assert record.limit.limit is not None
+    assert record.amount == min(requested, record.limit.limit)
+    assert PRODUCT.amount_min <= record.amount <= PRODUCT.amount_max
+    assert record.counter_offer == (record.amount < requested)
+    assert record.price is not None
+    assert record.price.floor <= record.price.rate <= record.price.ceiling
+    band = STRATEGY.band_for(record.score.pd)
+    longest = PRODUCT.term_max if band.term_max is None else min(PRODUCT.term_max, band.term_max)
+    assert PRODUCT.term_min <= record.term.term_months <= longest
+    assert record.term.method in PRODUCT.methods
+    assert offer["schedule"]["installments"] >= 1
