@@ -232,3 +232,26 @@ def test_a_policy_is_activated_by_the_file_that_was_registered(tmp_path: Path) -
     done = runner.invoke(app, ["policy", "activate", str(policy), "--by", "wang", "--db", db])
     assert done.exit_code == 0, done.output
     assert "activated 已生效: SME-OP-KO v1 (SME-OP) → active" in done.output
+
+
+def test_a_decision_can_be_dated_for_a_replayed_timeline(work: Path) -> None:
+    result = _run(
+        work,
+        "decide",
+        str(work / "features.parquet"),
+        "--business",
+        "7",
+        "--model",
+        str(work / "card"),
+        "--at",
+        "2026-03-10T09:30",
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    number = json.loads(result.output)["decision_id"]
+    shown = json.loads(_run(work, "decision", "show", str(number), "--json").output)
+    assert shown["decided_at"].startswith("2026-03-10T09:30")
+    bad = _run(work, "decide", str(work / "features.parquet"), "--business", "8", "--model",
+               str(work / "card"), "--at", "yesterday")  # fmt: skip
+    assert bad.exit_code == 1
+    assert "'yesterday' is not a time" in bad.output

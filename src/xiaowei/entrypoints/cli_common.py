@@ -9,6 +9,7 @@ change with the move. Nothing heavy is imported at module level: the CLI starts 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -28,6 +29,15 @@ DbOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 ByOpt = Annotated[str, typer.Option("--by", help="Who acts (recorded in the audit trail).")]
 ApplicationArg = Annotated[str, typer.Argument(help="The application's id.")]
+AtOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--at",
+        help="When it happens (ISO time, e.g. 2025-03-03T09:30; UTC unless an offset is "
+        "given). Default: now. For replaying a timeline.",
+    ),
+]
+
 TermOpt = Annotated[int, typer.Option("--term", help="Term in months.")]
 
 YES, NO = "yes 是", "no 否"
@@ -80,3 +90,15 @@ def key_value_table(
     for label, value in rows:
         table.add_row(label, value)
     return table
+
+
+def parse_at(value: str | None) -> datetime | None:
+    from xiaowei.core.errors import InvalidInput
+
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput("at", f"{value!r} is not a time (YYYY-MM-DDTHH:MM)") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)

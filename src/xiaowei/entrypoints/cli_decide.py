@@ -8,18 +8,13 @@ from typing import Annotated, Any
 
 import typer
 
+from xiaowei.entrypoints.cli_common import AtOpt, DbOpt, JsonOpt, parse_at
+
 decision_app = typer.Typer(
     help="Automated decisions (自动审批决策记录): show, list and replay stored decisions.",
     no_args_is_help=True,
 )
 
-DbOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--db", envvar="XIAOWEI_DATABASE_URL", help="Database URL (SQLite file or PostgreSQL)."
-    ),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 
 _ACTION_ZH = {"approve": "通过", "refer": "转人工", "decline": "拒绝"}
 _METHOD_ZH = {
@@ -247,6 +242,7 @@ def decide_cmd(
         str | None, typer.Option("--borrower", help="The borrower's name for the factory case.")
     ] = None,
     by: Annotated[str, typer.Option("--by", help="Who decides (recorded).")] = "auto",
+    at: AtOpt = None,
     timing: Annotated[bool, typer.Option("--timing", help="Print the time of each stage.")] = False,
     db: DbOpt = None,
     as_json: JsonOpt = False,
@@ -291,6 +287,7 @@ def decide_cmd(
             salt=salt,
             policy=explicit,
             by=by,
+            at=parse_at(at),
             store=not dry_run,
         )
         if save_application is not None:
@@ -359,6 +356,7 @@ def decide_cmd(
             routing=table,
             borrower=borrower,
             by=by,
+            at=parse_at(at),
         )
         decision = routed.decision
         if as_json:
@@ -562,6 +560,7 @@ def decision_escalate(
     memo: Annotated[
         Path | None, typer.Option("--memo", help="The credit memo (HTML) for the committee.")
     ] = None,
+    at: AtOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Put a factory-committee application before the credit committee (提交上会) once the
@@ -572,7 +571,9 @@ def decision_escalate(
         from xiaowei.bootstrap import engine_for
         from xiaowei.services.fusion import escalate_to_committee
 
-        case_id = escalate_to_committee(engine_for(db), decision_id, by=by, memo_path=memo)
+        case_id = escalate_to_committee(
+            engine_for(db), decision_id, by=by, memo_path=memo, at=parse_at(at)
+        )
         console.print(
             f"decision #{decision_id} is before the credit committee: case id {case_id}",
             highlight=False,

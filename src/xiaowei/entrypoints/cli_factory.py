@@ -9,7 +9,16 @@ from typing import Annotated, Any
 
 import typer
 
-from xiaowei.entrypoints.cli_common import YES, ApplicationArg, ByOpt, DbOpt, JsonOpt, TermOpt
+from xiaowei.entrypoints.cli_common import (
+    YES,
+    ApplicationArg,
+    AtOpt,
+    ByOpt,
+    DbOpt,
+    JsonOpt,
+    TermOpt,
+)
+from xiaowei.entrypoints.cli_common import parse_at as _at
 
 factory_app = typer.Typer(
     help="Credit factory (信贷工厂): stations, staff, rotation, cases, metrics, simulation.",
@@ -18,27 +27,7 @@ factory_app = typer.Typer(
 staff_app = typer.Typer(help="Factory staff (人员) and their stations.", no_args_is_help=True)
 factory_app.add_typer(staff_app, name="staff")
 
-AtOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--at",
-        help="When it happens (ISO time, e.g. 2025-03-03T09:30; UTC unless an offset is "
-        "given). Default: now. For replaying a timeline.",
-    ),
-]
 CaseArg = Annotated[int, typer.Argument(help="The factory case number.")]
-
-
-def _at(value: str | None) -> datetime | None:
-    from xiaowei.core.errors import InvalidInput
-
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput("at", f"{value!r} is not a time (YYYY-MM-DDTHH:MM)") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def _day(value: str | None, field: str) -> date | None:
