@@ -51,7 +51,7 @@ from xiaowei.scoring import metrics, monitoring
 from xiaowei.scoring.calibration import MasterScale
 from xiaowei.scoring.gbm import GradientBoosting
 from xiaowei.scoring.scorecard import Scorecard
-from xiaowei.scoring.tables import bin_tables, information_values
+from xiaowei.scoring.tables import bin_label_frame, bin_tables, information_values
 
 __all__ = ["LANGS", "ReportSample", "model_report_html"]
 
@@ -584,24 +584,6 @@ def _calibration(sample: _Checked, scale: MasterScale, lang: Lang) -> dict[str, 
     return {"sample": sample.name, "rows": rows, "chart": chart}
 
 
-def _bin_labels(model: Model, frame: pl.DataFrame) -> pl.DataFrame:
-    """Every model feature as its bin label (for CSI on the model's own bins)."""
-    index = model.bin_index(frame)
-    if isinstance(model, Scorecard):
-        card = model.points_table()
-        labels = {
-            f: card.filter(pl.col("feature") == f)["label"].to_list() for f in model.features_
-        }
-    else:
-        labels = {f: list(model.bin_specs_[f]["labels"]) for f in model.features_}
-    return pl.DataFrame(
-        {
-            f: pl.Series(f, np.asarray(labels[f], dtype=object)[index[:, j]].tolist(), pl.String)
-            for j, f in enumerate(model.features_)
-        }
-    )
-
-
 def _stability(model: Model, samples: list[_Checked], lang: Lang) -> dict[str, Any]:
     reference, later = samples[0], samples[1:]
     if not later:
@@ -612,9 +594,9 @@ def _stability(model: Model, samples: list[_Checked], lang: Lang) -> dict[str, A
         psi_rows.append(
             {"name": s.name, "psi": _dec(value, 4), "light": monitoring.stability_light(value)}
         )
-    reference_bins = _bin_labels(model, reference.features)
+    reference_bins = bin_label_frame(model, reference.features)
     per_sample = [
-        monitoring.csi(reference_bins, _bin_labels(model, s.features), features=model.features_)
+        monitoring.csi(reference_bins, bin_label_frame(model, s.features), features=model.features_)
         for s in later
     ]
     csi_rows = [

@@ -7,19 +7,19 @@ binning tables (分箱图: share of rows and event rate per bin), drawn from
 
 Same conventions as :mod:`xiaowei.reports.charts`: a bare :class:`~matplotlib.figure.Figure` on
 the Agg canvas (no pyplot), labels in ``en`` or ``zh-CN`` (English when no CJK font is installed,
-:func:`~xiaowei.reports.charts.chart_lang`). Each chart has two forms: ``*_chart(..., path)``
-saves a PNG and returns its path; ``*_chart_png(...)`` returns the PNG bytes for the HTML report.
+:func:`~xiaowei.reports.charts.chart_lang`). Each chart has one drawing function and two
+forms made from it (:func:`_chart_forms`): ``*_chart(..., path)`` saves a PNG and returns its path;
+``*_chart_png(...)`` returns the PNG bytes for the HTML report.
 The target is 1 = bad; a score is higher = riskier unless ``higher_is_riskier=False`` (points).
 """
 
 from __future__ import annotations
 
-import functools
-import os
+import inspect
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import matplotlib
 import numpy as np
@@ -108,19 +108,73 @@ def text(key: str, lang: Lang) -> str:
     return zh if lang == "zh-CN" else en
 
 
-Draw = Callable[[Lang], Figure]
+_T = TypeVar("_T")
+_DATA = inspect.Parameter.POSITIONAL_OR_KEYWORD
+_OPTION = inspect.Parameter.KEYWORD_ONLY
 
 
-def _to_path(draw: Draw, path: str | os.PathLike[str], lang: Lang | None) -> Path:
-    used = chart_lang(lang)
-    with matplotlib.rc_context(_rc(used)):
-        return _save(draw(used), path)
+def _chart_forms(
+    name: str, draw: Callable[..., Figure]
+) -> tuple[Callable[..., Path], Callable[..., bytes]]:
+    """The two forms of one chart, made from its drawing function
+    ``draw(*data, lang, **options) -> Figure`` (its docstring is the chart's):
+
+    * ``name(*data, path, *, lang=None, **options) -> Path`` saves the PNG at ``path``;
+    * ``name_png(*data, *, lang=None, **options) -> bytes`` returns the PNG bytes.
+
+    Both take ``draw``'s parameters and defaults (their signatures say so), draw in the language
+    the charts use (:func:`~xiaowei.reports.charts.chart_lang`: English without a CJK font) and
+    draw and save inside that language's matplotlib settings (fonts, dpi).
+    """
+    parameters = list(inspect.signature(draw).parameters.values())
+    data = [p for p in parameters if p.kind is _DATA]
+    options = [
+        p.replace(default=None, annotation="Lang | None") if p.name == "lang" else p
+        for p in parameters
+        if p.kind is _OPTION
+    ]
+    path = inspect.Parameter("path", _DATA, annotation="str | os.PathLike[str]")
+    to_path_signature = inspect.Signature([*data, path, *options], return_annotation="Path")
+    to_png_signature = inspect.Signature([*data, *options], return_annotation="bytes")
+
+    def render(arguments: dict[str, Any], finish: Callable[[Figure], _T]) -> _T:
+        used = chart_lang(arguments.pop("lang"))
+        with matplotlib.rc_context(_rc(used)):
+            return finish(draw(lang=used, **arguments))
+
+    def to_path(*args: Any, **kwargs: Any) -> Path:
+        arguments = _arguments(to_path_signature, args, kwargs)
+        target = arguments.pop("path")
+        return render(arguments, lambda figure: _save(figure, target))
+
+    def to_png(*args: Any, **kwargs: Any) -> bytes:
+        return render(_arguments(to_png_signature, args, kwargs), png_bytes)
+
+    forms: tuple[tuple[Callable[..., Any], str, inspect.Signature, str | None], ...] = (
+        (to_path, name, to_path_signature, draw.__doc__),
+        (to_png, f"{name}_png", to_png_signature, f":func:`{name}` as PNG bytes."),
+    )
+    for function, form_name, signature, doc in forms:
+        function.__name__ = function.__qualname__ = form_name
+        function.__doc__ = doc
+        function.__module__ = draw.__module__
+        setattr(function, "__signature__", signature)  # noqa: B010 - help() and inspect read it
+    return to_path, to_png
 
 
-def _to_png(draw: Draw, lang: Lang | None) -> bytes:
-    used = chart_lang(lang)
-    with matplotlib.rc_context(_rc(used)):
-        return png_bytes(draw(used))
+def _arguments(
+    signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> dict[str, Any]:
+    """The call's arguments by name, defaults filled in (a wrong call raises TypeError)."""
+    bound = signature.bind(*args, **kwargs)
+    bound.apply_defaults()
+    return dict(bound.arguments)
+
+
+def _titled(figure: Figure, heading: str, title: str) -> Figure:
+    """The figure with its heading, and the caller's ``title`` (a sample's name) beneath."""
+    figure.suptitle(f"{heading}\n{title}" if title else heading, fontsize=12)
+    return figure
 
 
 def _thin(size: int, *, keep: Sequence[int] = ()) -> npt.NDArray[np.intp]:
@@ -135,12 +189,20 @@ def _thin(size: int, *, keep: Sequence[int] = ()) -> npt.NDArray[np.intp]:
 
 
 def _draw_roc(
-    lang: Lang,
+    y: Any,
+    score: Any,
     *,
-    samples: Mapping[str, tuple[Any, Any]],
-    higher_is_riskier: bool,
-    title: str,
+    lang: Lang,
+    higher_is_riskier: bool = True,
+    label: str = "",
+    compare: Mapping[str, tuple[Any, Any]] | None = None,
+    title: str = "",
 ) -> Figure:
+    """ROC curve with AUC and Gini in the legend, saved as PNG at ``path``.
+
+    ``compare`` adds more samples as ``{label: (y, score)}`` (test, out-of-time) on the same axes.
+    """
+    samples = {label: (y, score), **dict(compare or {})}
     figure = Figure(figsize=(6.0, 5.6), layout="constrained")
     ax = figure.subplots()
     for index, (label, (y, score)) in enumerate(samples.items()):
@@ -166,61 +228,18 @@ def _draw_roc(
     ax.set_xlabel(text("fpr", lang), fontsize=9)
     ax.set_ylabel(text("tpr", lang), fontsize=9)
     ax.legend(loc="lower right", fontsize=8)
-    heading = text("roc_title", lang)
-    figure.suptitle(f"{heading}\n{title}" if title else heading, fontsize=12)
-    return figure
+    return _titled(figure, text("roc_title", lang), title)
 
 
-def _roc_samples(
-    y: Any, score: Any, label: str, compare: Mapping[str, tuple[Any, Any]] | None
-) -> dict[str, tuple[Any, Any]]:
-    return {label: (y, score), **dict(compare or {})}
-
-
-def roc_chart(
-    y: Any,
-    score: Any,
-    path: str | os.PathLike[str],
-    *,
-    lang: Lang | None = None,
-    higher_is_riskier: bool = True,
-    label: str = "",
-    compare: Mapping[str, tuple[Any, Any]] | None = None,
-    title: str = "",
-) -> Path:
-    """ROC curve with AUC and Gini in the legend, saved as PNG at ``path``.
-
-    ``compare`` adds more samples as ``{label: (y, score)}`` (test, out-of-time) on the same axes.
-    """
-    samples = _roc_samples(y, score, label, compare)
-    draw = functools.partial(
-        _draw_roc, samples=samples, higher_is_riskier=higher_is_riskier, title=title
-    )
-    return _to_path(draw, path, lang)
-
-
-def roc_chart_png(
-    y: Any,
-    score: Any,
-    *,
-    lang: Lang | None = None,
-    higher_is_riskier: bool = True,
-    label: str = "",
-    compare: Mapping[str, tuple[Any, Any]] | None = None,
-    title: str = "",
-) -> bytes:
-    """:func:`roc_chart` as PNG bytes."""
-    samples = _roc_samples(y, score, label, compare)
-    draw = functools.partial(
-        _draw_roc, samples=samples, higher_is_riskier=higher_is_riskier, title=title
-    )
-    return _to_png(draw, lang)
+roc_chart, roc_chart_png = _chart_forms("roc_chart", _draw_roc)
 
 
 # --------------------------------------------------------------------------- KS
 
 
-def _draw_ks(lang: Lang, *, y: Any, score: Any, title: str) -> Figure:
+def _draw_ks(y: Any, score: Any, *, lang: Lang, title: str = "") -> Figure:
+    """KS plot: cumulative share of bads and of goods at or below each score, with the KS gap
+    marked at the score where it is largest; saved as PNG at ``path``."""
     curve = metrics.ks_curve(y, score)
     result = metrics.ks(y, score)
     at = int(np.searchsorted(curve.scores, result.score))
@@ -254,33 +273,20 @@ def _draw_ks(lang: Lang, *, y: Any, score: Any, title: str) -> Figure:
     ax.set_xlabel(text("score", lang), fontsize=9)
     ax.set_ylabel(text("cum_share", lang), fontsize=9)
     ax.legend(fontsize=8, loc="best")
-    heading = text("ks_title", lang)
-    figure.suptitle(f"{heading}\n{title}" if title else heading, fontsize=12)
-    return figure
+    return _titled(figure, text("ks_title", lang), title)
 
 
-def ks_chart(
-    y: Any,
-    score: Any,
-    path: str | os.PathLike[str],
-    *,
-    lang: Lang | None = None,
-    title: str = "",
-) -> Path:
-    """KS plot: cumulative share of bads and of goods at or below each score, with the KS gap
-    marked at the score where it is largest; saved as PNG at ``path``."""
-    return _to_path(functools.partial(_draw_ks, y=y, score=score, title=title), path, lang)
-
-
-def ks_chart_png(y: Any, score: Any, *, lang: Lang | None = None, title: str = "") -> bytes:
-    """:func:`ks_chart` as PNG bytes."""
-    return _to_png(functools.partial(_draw_ks, y=y, score=score, title=title), lang)
+ks_chart, ks_chart_png = _chart_forms("ks_chart", _draw_ks)
 
 
 # --------------------------------------------------------------------------- distributions
 
 
-def _draw_distribution(lang: Lang, *, y: Any, score: Any, bins: int, title: str) -> Figure:
+def _draw_distribution(
+    y: Any, score: Any, *, lang: Lang, bins: int = 30, title: str = ""
+) -> Figure:
+    """Histograms (as densities, shared bin edges) of the goods' and the bads' scores, saved as
+    PNG at ``path``."""
     target, values = metrics.validated_sample(y, score)
     if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
         raise InvalidInput("bins", f"must be a positive integer, got {bins!r}")
@@ -303,47 +309,30 @@ def _draw_distribution(lang: Lang, *, y: Any, score: Any, bins: int, title: str)
     ax.set_xlabel(text("score", lang), fontsize=9)
     ax.set_ylabel(text("density", lang), fontsize=9)
     ax.legend(fontsize=8)
-    heading = text("dist_title", lang)
-    figure.suptitle(f"{heading}\n{title}" if title else heading, fontsize=12)
-    return figure
+    return _titled(figure, text("dist_title", lang), title)
 
 
-def score_distribution_chart(
-    y: Any,
-    score: Any,
-    path: str | os.PathLike[str],
-    *,
-    lang: Lang | None = None,
-    bins: int = 30,
-    title: str = "",
-) -> Path:
-    """Histograms (as densities, shared bin edges) of the goods' and the bads' scores, saved as
-    PNG at ``path``."""
-    draw = functools.partial(_draw_distribution, y=y, score=score, bins=bins, title=title)
-    return _to_path(draw, path, lang)
-
-
-def score_distribution_chart_png(
-    y: Any, score: Any, *, lang: Lang | None = None, bins: int = 30, title: str = ""
-) -> bytes:
-    """:func:`score_distribution_chart` as PNG bytes."""
-    draw = functools.partial(_draw_distribution, y=y, score=score, bins=bins, title=title)
-    return _to_png(draw, lang)
+score_distribution_chart, score_distribution_chart_png = _chart_forms(
+    "score_distribution_chart", _draw_distribution
+)
 
 
 # --------------------------------------------------------------------------- calibration
 
 
 def _draw_calibration(
-    lang: Lang,
-    *,
     y: Any,
     pd: Any,
-    grade: Any,
-    groups: int,
-    confidence: float,
-    title: str,
+    *,
+    grade: Any = None,
+    groups: int = 10,
+    confidence: float = 0.95,
+    lang: Lang,
+    title: str = "",
 ) -> Figure:
+    """Mean predicted PD and observed default rate (with its Clopper–Pearson interval) per grade
+    (``grade=``) or per PD decile, saved as PNG at ``path``
+    (:func:`xiaowei.scoring.metrics.calibration_table`)."""
     table = metrics.calibration_table(y, pd, grade=grade, groups=groups, confidence=confidence)
     positions = np.arange(table.height)
     observed = table["default_rate"].to_numpy()
@@ -373,66 +362,26 @@ def _draw_calibration(
     ax.set_xlabel(text("grade" if grade is not None else "decile", lang), fontsize=9)
     ax.set_ylabel(text("rate", lang), fontsize=9)
     ax.legend(fontsize=8, loc="upper left")
-    heading = text("cal_title", lang)
-    figure.suptitle(f"{heading}\n{title}" if title else heading, fontsize=12)
-    return figure
+    return _titled(figure, text("cal_title", lang), title)
 
 
-def calibration_chart(
-    y: Any,
-    pd: Any,
-    path: str | os.PathLike[str],
-    *,
-    grade: Any = None,
-    groups: int = 10,
-    confidence: float = 0.95,
-    lang: Lang | None = None,
-    title: str = "",
-) -> Path:
-    """Mean predicted PD and observed default rate (with its Clopper–Pearson interval) per grade
-    (``grade=``) or per PD decile, saved as PNG at ``path``
-    (:func:`xiaowei.scoring.metrics.calibration_table`)."""
-    draw = functools.partial(
-        _draw_calibration,
-        y=y,
-        pd=pd,
-        grade=grade,
-        groups=groups,
-        confidence=confidence,
-        title=title,
-    )
-    return _to_path(draw, path, lang)
-
-
-def calibration_chart_png(
-    y: Any,
-    pd: Any,
-    *,
-    grade: Any = None,
-    groups: int = 10,
-    confidence: float = 0.95,
-    lang: Lang | None = None,
-    title: str = "",
-) -> bytes:
-    """:func:`calibration_chart` as PNG bytes."""
-    draw = functools.partial(
-        _draw_calibration,
-        y=y,
-        pd=pd,
-        grade=grade,
-        groups=groups,
-        confidence=confidence,
-        title=title,
-    )
-    return _to_png(draw, lang)
+calibration_chart, calibration_chart_png = _chart_forms("calibration_chart", _draw_calibration)
 
 
 # --------------------------------------------------------------------------- gains and lift
 
 
 def _draw_gains(
-    lang: Lang, *, y: Any, score: Any, groups: int, higher_is_riskier: bool, title: str
+    y: Any,
+    score: Any,
+    *,
+    groups: int = 10,
+    higher_is_riskier: bool = True,
+    lang: Lang,
+    title: str = "",
 ) -> Figure:
+    """Cumulative gains curve (share of bads captured by the riskiest x % of applicants, with the
+    random and perfect lines) and lift per decile, saved as PNG at ``path``."""
     table = metrics.gains_table(y, score, groups=groups, higher_is_riskier=higher_is_riskier)
     bad_rate = float(table["bads"].sum()) / float(table["count"].sum())
     figure = Figure(figsize=(11.0, 4.6), layout="constrained")
@@ -461,53 +410,10 @@ def _draw_gains(
     lift.set_title(text("lift_panel", lang), fontsize=10)
     lift.legend(fontsize=8)
     lift.grid(visible=False, axis="x")
-    heading = text("gains_title", lang)
-    figure.suptitle(f"{heading}\n{title}" if title else heading, fontsize=12)
-    return figure
+    return _titled(figure, text("gains_title", lang), title)
 
 
-def gains_chart(
-    y: Any,
-    score: Any,
-    path: str | os.PathLike[str],
-    *,
-    groups: int = 10,
-    higher_is_riskier: bool = True,
-    lang: Lang | None = None,
-    title: str = "",
-) -> Path:
-    """Cumulative gains curve (share of bads captured by the riskiest x % of applicants, with the
-    random and perfect lines) and lift per decile, saved as PNG at ``path``."""
-    draw = functools.partial(
-        _draw_gains,
-        y=y,
-        score=score,
-        groups=groups,
-        higher_is_riskier=higher_is_riskier,
-        title=title,
-    )
-    return _to_path(draw, path, lang)
-
-
-def gains_chart_png(
-    y: Any,
-    score: Any,
-    *,
-    groups: int = 10,
-    higher_is_riskier: bool = True,
-    lang: Lang | None = None,
-    title: str = "",
-) -> bytes:
-    """:func:`gains_chart` as PNG bytes."""
-    draw = functools.partial(
-        _draw_gains,
-        y=y,
-        score=score,
-        groups=groups,
-        higher_is_riskier=higher_is_riskier,
-        title=title,
-    )
-    return _to_png(draw, lang)
+gains_chart, gains_chart_png = _chart_forms("gains_chart", _draw_gains)
 
 
 # --------------------------------------------------------------------------- PSI
@@ -532,16 +438,20 @@ def _short_labels(table: pl.DataFrame) -> list[str]:
 
 
 def _draw_psi(
-    lang: Lang,
-    *,
     reference: Any,
     current: Any,
-    bins: int | Sequence[float],
-    epsilon: float,
-    yellow: float,
-    red: float,
-    title: str,
+    *,
+    bins: int | Sequence[float] = 10,
+    epsilon: float = monitoring.PSI_EPSILON,
+    yellow: float = monitoring.PSI_YELLOW,
+    red: float = monitoring.PSI_RED,
+    lang: Lang,
+    title: str = "",
 ) -> Figure:
+    """Reference vs current share per bin, with the PSI and its traffic light in the title,
+    saved as PNG at ``path``. A Polars Series is binned like a CSI feature
+    (:func:`xiaowei.scoring.monitoring.feature_psi_table`: levels if not numeric, missing values
+    a bin); anything else like a score (:func:`~xiaowei.scoring.monitoring.psi_table`)."""
     table = _psi_table(reference, current, bins=bins, epsilon=epsilon)
     value = float(table["psi"].sum())
     light = monitoring.stability_light(value, yellow=yellow, red=red)
@@ -571,63 +481,12 @@ def _draw_psi(
     ax.set_ylabel(text("share", lang), fontsize=9)
     ax.grid(visible=False, axis="x")
     ax.legend(fontsize=8)
-    heading = text("psi_title", lang).format(psi=value, light=text(light, lang))
-    figure.suptitle(f"{heading}\n{title}" if title else heading, fontsize=12)
-    return figure
-
-
-def psi_chart(
-    reference: Any,
-    current: Any,
-    path: str | os.PathLike[str],
-    *,
-    bins: int | Sequence[float] = 10,
-    epsilon: float = monitoring.PSI_EPSILON,
-    yellow: float = monitoring.PSI_YELLOW,
-    red: float = monitoring.PSI_RED,
-    lang: Lang | None = None,
-    title: str = "",
-) -> Path:
-    """Reference vs current share per bin, with the PSI and its traffic light in the title,
-    saved as PNG at ``path``. A Polars Series is binned like a CSI feature
-    (:func:`xiaowei.scoring.monitoring.feature_psi_table`: levels if not numeric, missing values
-    a bin); anything else like a score (:func:`~xiaowei.scoring.monitoring.psi_table`)."""
-    draw = functools.partial(
-        _draw_psi,
-        reference=reference,
-        current=current,
-        bins=bins,
-        epsilon=epsilon,
-        yellow=yellow,
-        red=red,
-        title=title,
+    return _titled(
+        figure, text("psi_title", lang).format(psi=value, light=text(light, lang)), title
     )
-    return _to_path(draw, path, lang)
 
 
-def psi_chart_png(
-    reference: Any,
-    current: Any,
-    *,
-    bins: int | Sequence[float] = 10,
-    epsilon: float = monitoring.PSI_EPSILON,
-    yellow: float = monitoring.PSI_YELLOW,
-    red: float = monitoring.PSI_RED,
-    lang: Lang | None = None,
-    title: str = "",
-) -> bytes:
-    """:func:`psi_chart` as PNG bytes."""
-    draw = functools.partial(
-        _draw_psi,
-        reference=reference,
-        current=current,
-        bins=bins,
-        epsilon=epsilon,
-        yellow=yellow,
-        red=red,
-        title=title,
-    )
-    return _to_png(draw, lang)
+psi_chart, psi_chart_png = _chart_forms("psi_chart", _draw_psi)
 
 
 # --------------------------------------------------------------------------- binning
@@ -652,7 +511,11 @@ def _bin_axis_label(label: str, lang: Lang) -> str:
     return label
 
 
-def _draw_binning(lang: Lang, *, table: pl.DataFrame, title: str) -> Figure:
+def _draw_binning(table: pl.DataFrame, *, lang: Lang, title: str = "") -> Figure:
+    """A binning table (:meth:`NumericBinner.binning_table
+    <xiaowei.scoring.binning.NumericBinner.binning_table>` or
+    :func:`xiaowei.scoring.tables.bin_tables`) as bars of the share of rows per bin (special and
+    missing bins in grey) and the event rate on a second axis, saved as PNG at ``path``."""
     absent = [c for c in ("label", "share", "event_rate") if c not in table.columns]
     if absent:
         raise InvalidInput("table", f"a binning table needs the columns {absent}")
@@ -691,25 +554,7 @@ def _draw_binning(lang: Lang, *, table: pl.DataFrame, title: str) -> Figure:
     handles = ax.get_legend_handles_labels()
     more = rate_axis.get_legend_handles_labels()
     ax.legend(handles[0] + more[0], handles[1] + more[1], fontsize=8, loc="upper left")
-    heading = text("binning_title", lang)
-    figure.suptitle(f"{heading}\n{title}" if title else heading, fontsize=12)
-    return figure
+    return _titled(figure, text("binning_title", lang), title)
 
 
-def binning_chart(
-    table: pl.DataFrame,
-    path: str | os.PathLike[str],
-    *,
-    lang: Lang | None = None,
-    title: str = "",
-) -> Path:
-    """A binning table (:meth:`NumericBinner.binning_table
-    <xiaowei.scoring.binning.NumericBinner.binning_table>` or
-    :func:`xiaowei.scoring.tables.bin_tables`) as bars of the share of rows per bin (special and
-    missing bins in grey) and the event rate on a second axis, saved as PNG at ``path``."""
-    return _to_path(functools.partial(_draw_binning, table=table, title=title), path, lang)
-
-
-def binning_chart_png(table: pl.DataFrame, *, lang: Lang | None = None, title: str = "") -> bytes:
-    """:func:`binning_chart` as PNG bytes."""
-    return _to_png(functools.partial(_draw_binning, table=table, title=title), lang)
+binning_chart, binning_chart_png = _chart_forms("binning_chart", _draw_binning)

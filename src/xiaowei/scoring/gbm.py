@@ -522,6 +522,13 @@ class GradientBoosting(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             out[:, j] = _bin_index(self.bin_specs_[feature], frame.get_column(feature))
         return out
 
+    def bin_labels(self) -> dict[str, list[str]]:
+        """The bin labels (分箱标签) of each feature, in ``features_`` order: label k names bin k
+        of :meth:`bin_index` (as :meth:`Scorecard.bin_labels
+        <xiaowei.scoring.scorecard.Scorecard.bin_labels>`)."""
+        self._check_fitted()
+        return {f: [str(label) for label in self.bin_specs_[f]["labels"]] for f in self.features_}
+
     def reason_code_frame(self, X: Any, n: int = 4) -> pl.DataFrame:  # noqa: N803
         """Reason codes (评分原因) of every row as a long frame, vectorised.
 
@@ -535,7 +542,7 @@ class GradientBoosting(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             raise InvalidInput("n", "must be an integer >= 0")
         contrib = self.contributions(X)[:, :-1]
         bins = self.bin_index(X)
-        labels = [list(self.bin_specs_[f]["labels"]) for f in self.features_]
+        labels = list(self.bin_labels().values())
         top = top_reasons(contrib, bins, self.features_, labels, int(n))
         return top.frame.with_columns(pl.Series("contribution", top.cost, dtype=pl.Float64)).select(
             "row", "rank", "feature", "bin", "label", "contribution", "code"

@@ -620,6 +620,12 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         s = np.asarray(score, dtype=np.float64)
         return np.asarray(1.0 / (1.0 + np.exp((s - self.offset_) / self.factor_)))
 
+    def bin_labels(self) -> dict[str, list[str]]:
+        """The bin labels (分箱标签) of each selected feature, in ``features_`` order: label k
+        names bin k of :meth:`bin_index` (row k of the feature in :meth:`points_table`)."""
+        self._check_fitted()
+        return {c.name: list(c.labels) for c in self._cards}
+
     def points_table(self) -> pl.DataFrame:
         """The scorecard (评分卡表): one row per bin of every selected feature.
 

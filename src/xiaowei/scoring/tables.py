@@ -32,7 +32,7 @@ from xiaowei.scoring.binning import bin_statistics
 from xiaowei.scoring.gbm import GradientBoosting
 from xiaowei.scoring.scorecard import Scorecard
 
-__all__ = ["DEFAULT_SMOOTHING", "bin_tables", "information_values"]
+__all__ = ["DEFAULT_SMOOTHING", "bin_label_frame", "bin_tables", "information_values"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -123,13 +123,14 @@ def bin_tables(
     out: dict[str, pl.DataFrame] = {}
     if isinstance(model, Scorecard):
         index = model.bin_index(X)
+        labels = model.bin_labels()
         card = model.points_table()
         for j, feature in enumerate(model.features_):
             bins = card.filter(pl.col("feature") == feature)
             table = _table(
                 index[:, j],
                 target,
-                bins["label"].to_list(),
+                labels[feature],
                 bins["kind"].to_list(),
                 _smoothing(model, feature, smoothing),
             )
@@ -139,17 +140,34 @@ def bin_tables(
         return out
     if isinstance(model, GradientBoosting):
         index = model.bin_index(X)
+        labels = model.bin_labels()
         for j, feature in enumerate(model.features_):
-            spec = model.bin_specs_[feature]
             out[feature] = _table(
                 index[:, j],
                 target,
-                [str(label) for label in spec["labels"]],
-                _bin_kinds(spec),
+                labels[feature],
+                _bin_kinds(model.bin_specs_[feature]),
                 _smoothing(model, feature, smoothing),
             )
         return out
     raise InvalidInput("model", f"a Scorecard or GradientBoosting, got {type(model).__name__}")
+
+
+def bin_label_frame(
+    model: Scorecard | GradientBoosting,
+    X: pl.DataFrame,  # noqa: N803 - scikit-learn naming
+) -> pl.DataFrame:
+    """Every model feature of ``X`` as the label of the model's bin its value falls in (one
+    String column per feature, ``model.features_`` order): the view on which monitoring
+    compares samples (CSI, 特征稳定性指数) on the model's own bins."""
+    index = model.bin_index(X)
+    labels = model.bin_labels()
+    return pl.DataFrame(
+        {
+            f: pl.Series(f, np.asarray(labels[f], dtype=object)[index[:, j]].tolist(), pl.String)
+            for j, f in enumerate(model.features_)
+        }
+    )
 
 
 def information_values(tables: dict[str, pl.DataFrame]) -> dict[str, float]:

@@ -46,6 +46,7 @@ from xiaowei.scoring.calibration import Calibrator, MasterScale
 from xiaowei.scoring.gbm import GradientBoosting
 from xiaowei.scoring.monitoring import csi, psi_table, stability_light
 from xiaowei.scoring.scorecard import Scorecard, score_from_pd
+from xiaowei.scoring.tables import bin_label_frame as bin_labels
 
 #: Progress callback: (step description, steps done, steps in all).
 Progress = Callable[[str, int, int], None]
@@ -758,24 +759,6 @@ class MonitorResult:
     current_scores: IntArray
     features: pl.DataFrame  # feature, csi, bins, light
     performance: dict[str, dict[str, Any]]  # where the samples carry the target
-
-
-def bin_labels(model: Scorecard | GradientBoosting, x: pl.DataFrame) -> pl.DataFrame:
-    """Each model feature as the label of the model's bin it falls in (the monitoring view)."""
-    index = model.bin_index(x)
-    if isinstance(model, Scorecard):
-        table = model.points_table()
-        labels = {
-            f: table.filter(pl.col("feature") == f)["label"].to_list() for f in model.features_
-        }
-    else:
-        labels = {f: list(model.bin_specs_[f]["labels"]) for f in model.features_}
-    return pl.DataFrame(
-        {
-            f: pl.Series(f, np.asarray(labels[f], dtype=object)[index[:, j]].tolist(), pl.String)
-            for j, f in enumerate(model.features_)
-        }
-    )
 
 
 def monitor_model(
