@@ -25,6 +25,7 @@ from xiaowei.adapters.orm import (
     committee_recusals,
     committee_votes,
 )
+from xiaowei.adapters.repository import rate_ppm
 from xiaowei.adapters.rows import count_rows
 from xiaowei.core.errors import ConcurrencyConflict
 from xiaowei.core.money import from_cents, to_cents
@@ -105,7 +106,7 @@ class CommitteeStore:
                 borrower=borrower,
                 amount_fen=to_cents(proposal.amount),
                 term_months=proposal.term_months,
-                rate_ppm=int(proposal.annual_rate * PPM),
+                rate_ppm=rate_ppm(proposal.annual_rate),
                 method=proposal.method,
                 guarantee=proposal.guarantee,
                 investigated_by=investigated_by,

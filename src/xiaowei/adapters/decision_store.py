@@ -21,14 +21,12 @@ from xiaowei.adapters.orm import (
     routing_versions,
     strategy_versions,
 )
+from xiaowei.adapters.repository import rate_ppm
 from xiaowei.adapters.rows import inserted_id
+from xiaowei.core.money import to_cents
 from xiaowei.decision.automated import DecisionRecord, dumps
 from xiaowei.decision.policy import canonical_json
 from xiaowei.decision.strategy import Strategy, parse_strategy
-
-
-def _fen(value: Any) -> int | None:
-    return None if value is None else int(value * 100)
 
 
 class DecisionStore:
@@ -115,9 +113,9 @@ class DecisionStore:
                 score=record.score.score,
                 pd=record.score.pd,
                 grade=record.score.grade,
-                limit_fen=_fen(record.limit.limit),
-                amount_fen=_fen(record.amount),
-                rate_ppm=None if record.rate is None else int(record.rate * 1_000_000),
+                limit_fen=None if record.limit.limit is None else to_cents(record.limit.limit),
+                amount_fen=None if record.amount is None else to_cents(record.amount),
+                rate_ppm=None if record.rate is None else rate_ppm(record.rate),
                 term_months=None if offer is None else record.term.term_months,
                 method=None if offer is None else record.term.method.value,
                 application=canonical_json(application),

@@ -33,7 +33,6 @@ Pure: the caller loads the policy, the model and the product and stores the reco
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -592,7 +591,7 @@ class Experiment:
 
 def dumps(record: DecisionRecord) -> str:
     """The stored form of a record: canonical JSON."""
-    return json.dumps(record.to_json(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return canonical_json(record.to_json())
 
 
 __all__ = [

@@ -73,6 +73,7 @@ import numpy.typing as npt
 import polars as pl
 
 from xiaowei.core.errors import InvalidInput
+from xiaowei.core.money import to_cents
 from xiaowei.decision.jdm_compile import ERROR_COLUMN
 from xiaowei.decision.policy import Outcome
 from xiaowei.decision.pricing_vec import PPM, price_array
@@ -176,10 +177,12 @@ def _fen_times(fen: IntArray, factor: Decimal) -> IntArray:
 
 
 def _whole_fen(amount: Decimal, field: str) -> int:
-    fen = amount * 100
-    if fen != fen.to_integral_value():
-        raise InvalidInput(field, f"{amount} has digits below the fen (not back-testable)")
-    return int(fen)
+    try:
+        return to_cents(amount)
+    except ValueError:
+        raise InvalidInput(
+            field, f"{amount} has digits below the fen (not back-testable)"
+        ) from None
 
 
 def _number(frame: pl.DataFrame, name: str) -> tuple[FloatArray, BoolArray]:
@@ -287,7 +290,7 @@ def apply_strategy(
     with np.errstate(divide="ignore", invalid="ignore"):
         annualised = revenue_12m * 12.0 / np.minimum(months, 12.0)
     from_declared = ~from_flows & has_declared & (declared > 0)
-    revenue_fen = np.where(from_flows, np.rint(np.where(from_flows, annualised, 0.0)), 0.0)
+    revenue_fen = np.rint(np.where(from_flows, annualised, 0.0))
     revenue_fen = np.where(from_declared, np.rint(declared), revenue_fen).astype(np.int64)
     revenue = _fen_times(revenue_fen, rule.revenue_multiple)
     has_revenue_limit = from_flows | from_declared

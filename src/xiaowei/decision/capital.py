@@ -51,7 +51,7 @@ import polars as pl
 from scipy.special import ndtr, ndtri
 
 from xiaowei.core.errors import InvalidInput
-from xiaowei.core.money import parse_amount, to_fen
+from xiaowei.core.money import parse_amount, to_cents, to_fen
 
 PD_FLOOR = 0.0003  # §285 (corporate, bank) and §331 (retail): 0.03 %
 BASEL_II_SCALING = 1.06  # §44; removed by Basel III
@@ -148,10 +148,11 @@ def _check_pd(pd: float) -> float:
     return value
 
 
-def _check_lgd(lgd: float) -> float:
-    value = _finite(lgd, "lgd")
+def _check_lgd(lgd: float, field: str = "lgd") -> float:
+    """A loss rate in [0, 1] (LGD, or a best-estimate expected loss)."""
+    value = _finite(lgd, field)
     if not 0.0 <= value <= 1.0:
-        raise InvalidInput("lgd", f"{lgd} must be in [0, 1]")
+        raise InvalidInput(field, f"{lgd} must be in [0, 1]")
     return value
 
 
@@ -160,13 +161,6 @@ def _check_scaling(scaling: float) -> float:
     if value <= 0.0:
         raise InvalidInput("scaling", f"{scaling} must be greater than zero (1.0, or 1.06)")
     return value
-
-
-def _check_lgd_like(value: float) -> float:
-    number = _finite(value, "best_estimate_el")
-    if not 0.0 <= number <= 1.0:
-        raise InvalidInput("best_estimate_el", f"{value} must be in [0, 1]")
-    return number
 
 
 def effective_maturity(maturity: float) -> float:
@@ -279,7 +273,11 @@ def irb_capital(
         correlation = retail_correlation(chosen, pd_used)
 
     if defaulted:
-        el_be = lgd_value if best_estimate_el is None else _check_lgd_like(best_estimate_el)
+        el_be = (
+            lgd_value
+            if best_estimate_el is None
+            else _check_lgd(best_estimate_el, "best_estimate_el")
+        )
         k = max(0.0, lgd_value - el_be)
     else:
         k = _unexpected_loss(pd_used, lgd_value, correlation)
@@ -628,10 +626,10 @@ def _ead_fen(column: pl.Series, field: str) -> npt.NDArray[np.int64]:
 
 
 def _decimal_to_fen(value: Decimal, field: str) -> int:
-    fen = value * 100
-    if fen != fen.to_integral_value():
-        raise InvalidInput(field, f"{value} has digits below the fen")
-    return int(fen)
+    try:
+        return to_cents(value)
+    except ValueError:
+        raise InvalidInput(field, f"{value} has digits below the fen") from None
 
 
 def _float_column(frame: pl.DataFrame, name: str, field: str) -> npt.NDArray[np.float64]:

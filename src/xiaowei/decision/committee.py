@@ -73,6 +73,7 @@ __all__ = [
     "parse_fraction",
     "required_quorum",
     "tally",
+    "tally_case",
 ]
 
 NAME_MAX = 80
@@ -614,7 +615,14 @@ def decide(case: CommitteeCase) -> Outcome:
             f"case {case.number} waits for the vote of {', '.join(missing)}; every eligible "
             "member present votes before the committee decides"
         )
+    return Outcome(quorum, tally_case(case, case.rule))
+
+
+def tally_case(case: CommitteeCase, rule: VotingRule) -> Tally:
+    """:func:`tally` of the votes cast so far by the eligible voters of a convened case, the
+    chair's veto applying when the chair is among them (what :func:`decide` resolves on, and
+    what the resolution form shows while votes are still coming in)."""
+    voters = eligible_voters(case.seats, case.recusals)
     chair = next((s.member for s in case.seats if s.role is Role.CHAIR), None)
     counted = [v for v in case.votes if v.member in voters]
-    chair_voting = chair if chair in voters else None
-    return Outcome(quorum, tally(counted, len(voters), case.rule, chair_voting))
+    return tally(counted, len(voters), rule, chair if chair in voters else None)

@@ -827,14 +827,11 @@ from xiaowei.entrypoints.cli_score import score_app  # noqa: E402
 
 app.add_typer(score_app, name="score")
 
-from xiaowei.entrypoints.cli_capital import capital_app  # noqa: E402
-
-app.add_typer(capital_app, name="capital")
+from xiaowei.entrypoints.cli_capital import capital_app, price_cmd  # noqa: E402
 from xiaowei.entrypoints.cli_policy import policy_app  # noqa: E402
 
+app.add_typer(capital_app, name="capital")
 app.add_typer(policy_app, name="policy")
-from xiaowei.entrypoints.cli_capital import price_cmd  # noqa: E402
-
 app.command("price")(price_cmd)
 
 from xiaowei.entrypoints.cli_decide import decide_cmd, decision_app  # noqa: E402

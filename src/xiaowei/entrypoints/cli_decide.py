@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from xiaowei.core.i18n import current_lang
 from xiaowei.entrypoints.cli_common import AtOpt, DbOpt, JsonOpt, parse_at
 
 decision_app = typer.Typer(
@@ -25,10 +25,6 @@ _METHOD_ZH = {
     "balloon": "气球贷",
     "seasonal": "季节性还款",
 }
-
-
-def _lang() -> str:
-    return os.environ.get("XIAOWEI_LANG") or "en"
 
 
 def _money(value: Any) -> str:
@@ -87,7 +83,7 @@ def _shipped_or_file(path: Path, shipped: Any) -> Path:
     return path
 
 
-def _offer_lines(result: dict[str, Any], zh: bool) -> list[tuple[str, str]]:
+def _offer_lines(result: dict[str, Any]) -> list[tuple[str, str]]:
     offer = result.get("offer")
     limit = result["limit"]
     requested = result["requested"]
@@ -129,7 +125,7 @@ def _print_record(result: dict[str, Any], header: str) -> None:
 
     from xiaowei.entrypoints.cli import console
 
-    zh = _lang() == "zh-CN"
+    zh = current_lang() == "zh-CN"
     action = result["action"]
     versions = result["versions"]
     model = versions["model"]
@@ -154,7 +150,7 @@ def _print_record(result: dict[str, Any], header: str) -> None:
     table = Table(title="offer 授信方案", show_header=False)
     table.add_column("item")
     table.add_column("value")
-    for item, value in _offer_lines(result, zh):
+    for item, value in _offer_lines(result):
         table.add_row(item, value)
     console.print(table)
     if result["reasons"]:
@@ -383,7 +379,7 @@ def _print_route(
 ) -> None:
     from xiaowei.entrypoints.cli import console
 
-    zh = _lang() == "zh-CN"
+    zh = current_lang() == "zh-CN"
     table = choice["table"]
     console.print(
         f"route 审批路径: [bold]{choice['route']}[/] ({' → '.join(choice['stages'])}) by "
@@ -660,7 +656,7 @@ def decision_routing(
                 }
             )
             return
-        zh = _lang() == "zh-CN"
+        zh = current_lang() == "zh-CN"
         console.print(
             f"[bold]{routing.code} v{routing.version}[/] "
             f"{routing.name_zh if zh else routing.name_en} · sha256 {routing.sha256[:16]}",

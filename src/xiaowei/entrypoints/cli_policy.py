@@ -7,20 +7,14 @@ from typing import Annotated, Any
 
 import typer
 
+from xiaowei.entrypoints.cli_common import ByOpt, DbOpt, JsonOpt
+
 policy_app = typer.Typer(
     help="Credit policy (授信政策): validate, approve and activate policy rule files.",
     no_args_is_help=True,
 )
 
 FileArg = Annotated[Path, typer.Argument(help="A policy file (JDM JSON with a 'policy' object).")]
-ByOpt = Annotated[str, typer.Option("--by", help="Who acts (recorded in the audit trail).")]
-DbOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--db", envvar="XIAOWEI_DATABASE_URL", help="Database URL (SQLite file or PostgreSQL)."
-    ),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 
 
 def _summary(policy: Any) -> dict[str, Any]:

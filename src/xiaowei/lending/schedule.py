@@ -428,14 +428,11 @@ def annualised_rates(
             lo = r
         else:
             hi = r
-        step_ok = slope < 0
-        nxt = r - value / slope if step_ok else (lo + hi) / 2
+        nxt = r - value / slope if slope < 0 else (lo + hi) / 2
         if not lo < nxt < hi:
             nxt = (lo + hi) / 2
-        if abs(nxt - r) < 1e-15 or hi - lo < 1e-15:
-            r = nxt
-            break
+        converged = abs(nxt - r) < 1e-15 or hi - lo < 1e-15
         r = nxt
-    lo = hi = r
-    irr = (lo + hi) / 2
-    return irr * ppy, (1.0 + irr) ** ppy - 1.0
+        if converged:
+            break
+    return r * ppy, (1.0 + r) ** ppy - 1.0

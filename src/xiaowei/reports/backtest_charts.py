@@ -24,6 +24,7 @@ from matplotlib.ticker import PercentFormatter
 from xiaowei.core.i18n import Lang
 from xiaowei.decision.backtest import SWAP_CELLS, BacktestReport, StrategyResult
 from xiaowei.reports.charts import _rc, _save, chart_lang, png_bytes
+from xiaowei.reports.page import pick
 
 _TEXT: dict[str, tuple[str, str]] = {
     "title": ("Strategy back-test", "策略回测"),
@@ -48,8 +49,7 @@ _COLOURS = {"kept_in": "C2", "swap_in": "C0", "swap_out": "C3", "kept_out": "0.6
 
 def text(key: str, lang: Lang) -> str:
     """The chart label ``key`` in ``lang``."""
-    en, zh = _TEXT[key]
-    return zh if lang == "zh-CN" else en
+    return pick(_TEXT[key], lang)
 
 
 def _point(result: StrategyResult) -> tuple[float, float] | None:

@@ -36,6 +36,7 @@ from xiaowei.decision.capital import (
     capital_k_array,
 )
 from xiaowei.reports.charts import _rc, _save, chart_lang, png_bytes
+from xiaowei.reports.page import pick
 
 _TEXT: dict[str, tuple[str, str]] = {
     "title": ("Capital: IRB against the standardised approach", "资本：内部评级法与权重法对比"),
@@ -79,8 +80,7 @@ _STD_KEYS = {
 
 def text(key: str, lang: Lang) -> str:
     """The chart label ``key`` in ``lang``."""
-    en, zh = _TEXT[key]
-    return zh if lang == "zh-CN" else en
+    return pick(_TEXT[key], lang)
 
 
 def _yuan(value: float, _pos: object = None) -> str:

@@ -23,6 +23,7 @@ from xiaowei.core.i18n import Lang
 from xiaowei.decision.factory import FactoryMetrics, Station
 from xiaowei.decision.factory_sim import ScenarioResult, SimulationResult
 from xiaowei.reports.charts import _rc, _save, chart_lang
+from xiaowei.reports.page import pick
 
 __all__ = ["metrics_chart", "simulation_chart"]
 
@@ -57,8 +58,7 @@ _COLOURS = {"waiting": "#dd6b20", "service": "#2b6cb0", "fixed": "#718096", "rot
 
 
 def _text(key: str, lang: Lang) -> str:
-    en, zh = _TEXT[key]
-    return zh if lang == "zh-CN" else en
+    return pick(_TEXT[key], lang)
 
 
 def _station(station: Station, lang: Lang) -> str:

@@ -22,6 +22,7 @@ from matplotlib.ticker import FuncFormatter
 from xiaowei.core.i18n import Lang
 from xiaowei.decision.pricing import PriceQuote
 from xiaowei.reports.charts import _rc, _save, chart_lang, png_bytes
+from xiaowei.reports.page import pick
 
 _TEXT: dict[str, tuple[str, str]] = {
     "title": (
@@ -48,8 +49,8 @@ _TEXT: dict[str, tuple[str, str]] = {
 
 
 def text(key: str, lang: Lang) -> str:
-    en, zh = _TEXT[key]
-    return zh if lang == "zh-CN" else en
+    """The chart label ``key`` in ``lang``."""
+    return pick(_TEXT[key], lang)
 
 
 def _pct(value: float, digits: int = 1) -> str:

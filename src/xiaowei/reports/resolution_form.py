@@ -37,7 +37,7 @@ from xiaowei.decision.committee import (
     Role,
     check_quorum,
     eligible_voters,
-    tally,
+    tally_case,
 )
 from xiaowei.lending.schedule import RepaymentMethod
 from xiaowei.reports.page import environment
@@ -184,9 +184,7 @@ def form_data(
     if lang not in LANGS:
         raise InvalidInput("lang", f"must be one of {', '.join(LANGS)}, got {lang!r}")
 
-    def tx(key: str, **kw: object) -> str:
-        return _pick(_TEXT[key], lang).format(**kw)
-
+    tx = _text_fn(lang)
     p = case.proposal
     method = RepaymentMethod(p.method)
     case_rows = [
@@ -267,9 +265,7 @@ def form_data(
                     "at": "" if v is None else _when(v.at),
                 }
             )
-        chair = next((s.member for s in case.seats if s.role is Role.CHAIR), None)
-        counted = [v for v in case.votes if v.member in voters]
-        tl = tally(counted, len(voters), rule, chair if chair in voters else None)
+        tl = tally_case(case, rule)
         tally_info = {
             "in_favour": f"{tl.in_favour} ({tl.approve} + {tl.conditions})",
             "against": str(tl.reject),

@@ -195,7 +195,7 @@ class RealtimeScorer:
     def _bin_one(self, f: _Numeric | _Categorical, value: Any) -> int:
         """One feature's bin, with the binner's rules (see the module docstring)."""
         if isinstance(f, _Numeric):
-            x = math.nan if value is None else _float(value, f.name)
+            x = _float(value, f.name)
             if x != x:  # NaN: the missing bin
                 return f.n_regular + len(f.specials)
             for k, code in enumerate(f.specials):

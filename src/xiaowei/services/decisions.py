@@ -35,7 +35,7 @@ from xiaowei.decision.automated import (
     Experiment,
     decide,
     parse_application,
-    result_sha256,
+    replay_matches,
 )
 from xiaowei.decision.policy import Policy, PolicyEngine
 from xiaowei.decision.strategy import Strategy
@@ -290,10 +290,7 @@ def replay_decision(
         scorer=scorer,
         engine=_ENGINE,
     )
-    matched = (
-        result_sha256(stored) == row["result_sha256"] == record.result_sha256
-        and stored.get("result_sha256") == row["result_sha256"]
-    )
+    matched = replay_matches(stored, record) and row["result_sha256"] == record.result_sha256
     differences = tuple(
         sorted(
             k

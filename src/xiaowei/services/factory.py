@@ -303,10 +303,7 @@ def open_case(
 
 def get_case(engine: Engine, case_id: int) -> FactoryCase:
     with engine.connect() as conn:
-        found = FactoryStore(conn).get_case(case_id)
-    if found is None:
-        raise NotFound(f"factory case {case_id} does not exist")
-    return found
+        return _load(FactoryStore(conn), case_id)
 
 
 def _load(store: FactoryStore, case_id: int) -> FactoryCase:
@@ -444,8 +441,7 @@ def queue(engine: Engine, station: Station | str) -> list[FactoryCase]:
 def events(engine: Engine, case_id: int) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         store = FactoryStore(conn)
-        if store.get_case(case_id) is None:
-            raise NotFound(f"factory case {case_id} does not exist")
+        _load(store, case_id)
         return store.events(case_id=case_id)
 
 

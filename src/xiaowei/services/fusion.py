@@ -33,7 +33,7 @@ from xiaowei.decision.fusion import Route, RouteChoice, Router, RoutingTable, ro
 from xiaowei.decision.policy import canonical_json
 from xiaowei.decision.strategy import Strategy
 from xiaowei.services import committee, factory
-from xiaowei.services.decisions import DecideResult, decide_application
+from xiaowei.services.decisions import DecideResult, decide_application, get_decision
 
 _ROUTER = Router()
 
@@ -197,10 +197,7 @@ def escalate_to_committee(
             f"factory case {row['factory_case_id']} has not passed verification and analysis "
             "yet: the committee needs the factory's investigation first"
         )
-    with engine.connect() as conn:
-        record_row = DecisionStore(conn).get(decision_id)
-    assert record_row is not None
-    record = json.loads(record_row["record"])
+    record = json.loads(get_decision(engine, decision_id)["record"])
     amount, term, rate, method = _proposal(record)
     opened = committee.open_case(
         engine,
